@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-__all__ = ["Clock", "FixedClock", "SystemClock", "VN_TZ", "ensure_aware"]
+__all__ = ["VN_TZ", "Clock", "FixedClock", "SystemClock", "ensure_aware"]
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Vietnam has had no DST since 1975, so a fixed +07:00 offset is exact for displays."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 import enum
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
-from cryptography.hazmat.primitives import hashes
 
 from ..errors import UnsupportedFeature
 
@@ -247,7 +247,7 @@ def raw_ecdsa_to_der(signature: bytes) -> bytes:
 
 
 def default_algorithm(key: PublicKey) -> SignatureAlgorithm:
-    """The algorithm we sign with by default for a key: SHA-256 family, SHA-384/512 for big curves."""
+    """Our default algorithm for a key: SHA-256 family; SHA-384/512 for larger curves."""
     kt = key_type_of(key)
     if kt is KeyType.ED25519:
         return SignatureAlgorithm.ED25519
