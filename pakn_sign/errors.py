@@ -105,7 +105,11 @@ class SigningError(PaknSignError):
 
 
 class VerificationError(PaknSignError):
-    """Any reason not to trust a signed document. ``report`` holds the findings, if any."""
+    """Any reason not to trust a signed document.
+
+    ``sub_indication`` is the ETSI EN 319 102-1 sub-indication name (``HASH_FAILURE``…)
+    when one applies; ``report`` holds the full findings, if any.
+    """
 
     code = "verify.failed"
 
@@ -115,9 +119,11 @@ class VerificationError(PaknSignError):
         *,
         location: str | None = None,
         code: str | None = None,
+        sub_indication: str | None = None,
         report: Any = None,
     ):
         super().__init__(message, location=location, code=code)
+        self.sub_indication = sub_indication
         self.report = report
 
 
