@@ -1,0 +1,157 @@
+"""``verify`` and ``inspect``: one entry point for every signed format (DESIGN.md §4).
+
+``verify(data, policy=...)`` raises a :class:`~pakn_sign.errors.VerificationError` subclass
+on any failure and, on success, returns a frozen :class:`VerificationResult` holding exactly
+the signed bytes and the document parsed from them. Callers never read the input again.
+``inspect`` returns an auditor's :class:`~pakn_sign.trust.report.ValidationReport` and
+never raises for a bad signature (only for input that cannot be read at all).
+
+The format follows the first bytes: ``<`` XML (XAdES), ``{`` JSON (JAdES, JWS helper),
+``%PDF`` PDF (PAdES). Each format has one ``_verify_<format>`` / ``_inspect_<format>`` pair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from cryptography import x509
+
+from .errors import InvalidInput, UnsupportedFeature
+from .signing.algorithms import SignatureAlgorithm
+
+if TYPE_CHECKING:
+    from .models import Document
+    from .trust.identity import SignerIdentity
+    from .trust.policy import TrustPolicy
+    from .trust.report import ValidationReport
+
+__all__ = ["SignatureInfo", "VerificationResult", "detect_format", "inspect", "verify"]
+
+SignatureFormat = Literal["xades", "jades", "pades"]
+SignatureRoleName = Literal["personal", "organisation"]
+SignatureLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureInfo:
+    """One signature that passed every check (a failed one raises instead)."""
+
+    id: str
+    """The signature's ``Id`` (``sig-1``…), unique in the document."""
+    role: SignatureRoleName
+    """The claimed role (XAdES SignerRoleV2), checked against the order rule and the policy."""
+    identity: SignerIdentity
+    """Who signed, from the validated signing certificate."""
+    chain: tuple[x509.Certificate, ...]
+    """The validated path, signing certificate first, ending at a trust anchor."""
+    algorithm: SignatureAlgorithm
+    """The signature algorithm, on the policy's allow-list."""
+    claimed_signing_time: dt.datetime | None
+    """XAdES SigningTime: the signer's claim, not proof."""
+    timestamp_time: dt.datetime | None
+    """genTime of the verified RFC 3161 signature timestamp (B-T and above): proof of existence."""
+    level: SignatureLevel
+    """The baseline level the signature reached (ETSI EN 319 132-1 §6)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """What a successful ``verify`` returns: only what was signed.
+
+    There is no ``valid`` flag: a result exists only for a document whose every signature
+    passed (cryptography: "if it is incorrect to ignore the result, raise").
+    """
+
+    format: SignatureFormat
+    """``xades``, ``jades`` or ``pades``."""
+    signed_bytes: bytes
+    """Exactly the bytes the signatures cover (for XML: the canonical document element)."""
+    document: Document
+    """The model parsed (strictly) from ``signed_bytes``, never from the input."""
+    signatures: tuple[SignatureInfo, ...]
+    """Every signature, in document order (personal before organisation)."""
+
+    @property
+    def signer(self) -> SignerIdentity:
+        """The last (outermost) signer: the organisation seal when there is one."""
+        return self.signatures[-1].identity
+
+
+def detect_format(data: bytes) -> SignatureFormat:
+    """Name the signed format from the first bytes; ``InvalidInput`` if none fits."""
+    head = bytes(data[:1024]).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"%PDF"):
+        return "pades"
+    if head.startswith(b"{"):
+        return "jades"
+    if head.startswith(b"<"):
+        return "xades"
+    raise InvalidInput("input is neither XML, JSON nor PDF (unknown first bytes)")
+
+
+def _at(at: dt.datetime | None) -> dt.datetime:
+    # The public boundary is the one place "now" is read (brief: time is injected).
+    from .clock import SystemClock, ensure_aware
+
+    return SystemClock().now() if at is None else ensure_aware(at, name="at")
+
+
+def verify(
+    data: bytes,
+    *,
+    policy: TrustPolicy,
+    expect: type[Any] | None = None,
+    at: dt.datetime | None = None,
+) -> VerificationResult:
+    """Verify every signature of a signed document and return what was signed.
+
+    Args:
+        data: the signed document, exactly as received (XML, JSON or PDF).
+        policy: the trust policy (no default: trust is always explicit).
+        expect: the document class the caller expects (``Answer``…); another kind raises
+            ``PolicyViolation``.
+        at: the validation time; ``None`` means now.
+
+    Raises:
+        InvalidInput: unreadable input (not XML/JSON/PDF, malformed, over the limits).
+        InvalidSignature: a digest or signature value does not match, a signature is
+            missing, moved or replaced, or there is no signature at all.
+        UntrustedSigner: no valid path to an anchor (expired, revoked, unknown issuer).
+        IndeterminateError: validity cannot be decided now (revocation unknown…).
+        PolicyViolation: trusted, but the policy refuses it (algorithm, role, order, kind).
+    """
+    when = _at(at)
+    fmt = detect_format(data)
+    if fmt == "xades":
+        return _verify_xml(bytes(data), policy=policy, expect=expect, at=when)
+    # Dispatch points for the other formats (JWS/JAdES helper; SIGNERS/PAdES helper).
+    raise UnsupportedFeature(f"verifying {fmt} documents is not available in this build")
+
+
+def inspect(data: bytes, *, policy: TrustPolicy, at: dt.datetime | None = None) -> ValidationReport:
+    """Validate and report (ETSI EN 319 102-1 indications) without raising on a bad signature.
+
+    Raises:
+        InvalidInput: only when the input cannot be read at all.
+    """
+    when = _at(at)
+    fmt = detect_format(data)
+    if fmt == "xades":
+        return _inspect_xml(bytes(data), policy=policy, at=when)
+    raise UnsupportedFeature(f"inspecting {fmt} documents is not available in this build")
+
+
+def _verify_xml(
+    data: bytes, *, policy: TrustPolicy, expect: type[Any] | None, at: dt.datetime
+) -> VerificationResult:
+    from .verify_xades import verify_xades
+
+    return verify_xades(data, policy=policy, expect=expect, at=at)
+
+
+def _inspect_xml(data: bytes, *, policy: TrustPolicy, at: dt.datetime) -> ValidationReport:
+    from .verify_xades import inspect_xades
+
+    return inspect_xades(data, policy=policy, at=at)
