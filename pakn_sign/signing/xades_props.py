@@ -1,0 +1,325 @@
+"""XAdES qualifying properties: build and read them (ETSI EN 319 132-1 §5.2, §5.3, §5.5).
+
+Building writes straight into the lxml tree (no serialise-then-parse, DESIGN.md §9).
+Reading is strict about what pakn_sign relies on (SigningTime, SigningCertificate(V2),
+SignerRoleV2, DataObjectFormat, SignatureTimeStamp, CertificateValues, RevocationValues)
+and ignores other properties, which it never reports as checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from asn1crypto import tsp as a_tsp
+from asn1crypto import x509 as a_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from lxml import etree
+
+from ..errors import InvalidInput, UnsupportedFeature
+from .algorithms import DigestAlgorithm
+
+__all__ = [
+    "C14N_EXC",
+    "DS_NS",
+    "SIGNED_PROPERTIES_TYPE",
+    "XADES_NS",
+    "CertRef",
+    "SignedProps",
+    "UnsignedProps",
+    "build_qualifying_properties",
+    "cert_ref_matches",
+    "issuer_serial_v2",
+    "parse_signed_properties",
+    "parse_unsigned_properties",
+    "unsigned_signature_properties",
+]
+
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
+XADES141_NS = "http://uri.etsi.org/01903/v1.4.1#"
+C14N_EXC = "http://www.w3.org/2001/10/xml-exc-c14n#"
+SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
+NSMAP = {"xades": XADES_NS}
+_NSMAP_ALONE = {"xades": XADES_NS, "ds": DS_NS}
+
+_X = "{" + XADES_NS + "}"
+_DS = "{" + DS_NS + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class CertRef:
+    """One ``xades:Cert`` of SigningCertificate(V2): a digest plus an optional issuer/serial."""
+
+    digest_algorithm: DigestAlgorithm
+    digest: bytes
+    issuer_serial_v2: bytes | None = None
+    """DER ``IssuerSerial`` (RFC 5035) from ``IssuerSerialV2``."""
+    issuer_name: str | None = None
+    """``X509IssuerName`` text from the V1 ``IssuerSerial`` (legacy, never checked by string)."""
+    serial: int | None = None
+    """``X509SerialNumber`` from the V1 ``IssuerSerial``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignedProps:
+    """The signed qualifying properties pakn_sign reads."""
+
+    id: str | None
+    signing_time: dt.datetime | None
+    cert_refs: tuple[CertRef, ...]
+    signing_certificate_v2: bool
+    claimed_roles: tuple[str, ...]
+    data_object_formats: tuple[tuple[str, str | None], ...]
+    """(ObjectReference, MimeType) pairs."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnsignedProps:
+    """Unsigned signature properties: timestamps and validation data (B-T, B-LT)."""
+
+    signature_timestamps: tuple[tuple[str, bytes], ...] = ()
+    """(CanonicalizationMethod URI, DER TimeStampToken) per SignatureTimeStamp."""
+    certificate_values: tuple[bytes, ...] = ()
+    """DER certificates from CertificateValues."""
+    crls: tuple[bytes, ...] = ()
+    """DER CRLs from RevocationValues/CRLValues."""
+    ocsps: tuple[bytes, ...] = ()
+    """DER OCSPResponses from RevocationValues/OCSPValues."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str | None, where: str) -> bytes:
+    try:
+        return base64.b64decode("".join((text or "").split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(f"malformed base64 in {where}", location=where) from exc
+
+
+def xml_datetime(value: dt.datetime) -> str:
+    """xs:dateTime in UTC with ``Z`` (EN 319 132-1 §5.2.1 SigningTime)."""
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def issuer_serial_v2(cert: x509.Certificate) -> bytes:
+    """DER ``IssuerSerial`` of RFC 5035 (EN 319 132-1 §5.2.2.2 IssuerSerialV2)."""
+    issuer = a_x509.Name.load(cert.issuer.public_bytes())
+    value = a_tsp.IssuerSerial(
+        {
+            "issuer": a_x509.GeneralNames([a_x509.GeneralName("directory_name", issuer)]),
+            "serial_number": cert.serial_number,
+        }
+    )
+    return bytes(value.dump())
+
+
+def cert_ref_matches(ref: CertRef, cert: x509.Certificate) -> bool:
+    """True iff ``ref`` names ``cert``: the digest, and the issuer/serial when present.
+
+    EN 319 132-1 §5.2.2.2: the digest identifies the certificate; IssuerSerialV2 is a hint
+    that must not contradict it. The V1 ``X509IssuerName`` string is not compared (DN string
+    forms differ between implementations); its serial number is.
+    """
+    der = cert.public_bytes(serialization.Encoding.DER)
+    if hashlib.new(ref.digest_algorithm.hashlib_name, der).digest() != ref.digest:
+        return False
+    if ref.issuer_serial_v2 is not None:
+        try:
+            got = a_tsp.IssuerSerial.load(ref.issuer_serial_v2)
+            ok_serial = int(got["serial_number"].native) == cert.serial_number
+            names = [g.chosen for g in got["issuer"] if g.name == "directory_name"]
+            want = a_x509.Name.load(cert.issuer.public_bytes())
+            ok_issuer = any(n == want for n in names)
+        except (ValueError, TypeError):
+            return False
+        return ok_serial and ok_issuer
+    return ref.serial is None or ref.serial == cert.serial_number
+
+
+def _digest_pair(parent: etree._Element, alg: DigestAlgorithm, value: bytes) -> None:
+    etree.SubElement(parent, _DS + "DigestMethod", Algorithm=alg.value)
+    etree.SubElement(parent, _DS + "DigestValue").text = _b64(value)
+
+
+def build_qualifying_properties(
+    *,
+    signature_id: str,
+    signed_properties_id: str,
+    signing_time: dt.datetime,
+    signing_certificate: x509.Certificate,
+    role: str,
+    document_reference_id: str,
+    mime_type: str = "application/xml",
+    digest: DigestAlgorithm = DigestAlgorithm.SHA256,
+    parent: etree._Element | None = None,
+) -> tuple[etree._Element, etree._Element]:
+    """Build ``xades:QualifyingProperties`` and return it with its ``SignedProperties``.
+
+    Args:
+        signature_id: the ``ds:Signature`` Id the properties qualify (``Target="#id"``).
+        signed_properties_id: Id of SignedProperties (the target of the Type'd Reference).
+        signing_time: the claimed SigningTime (§5.2.1).
+        signing_certificate: the signer's certificate (SigningCertificateV2, §5.2.2).
+        role: the claimed role, ``personal`` or ``organisation`` (SignerRoleV2, §5.2.6).
+        document_reference_id: Id of the ``ds:Reference`` to the document (DataObjectFormat
+            ObjectReference, §5.2.4).
+        parent: where to append it (a ``ds:Object``), so ``ds:`` is declared once above.
+    """
+    if parent is None:
+        qp = etree.Element(_X + "QualifyingProperties", nsmap=_NSMAP_ALONE)
+    else:
+        qp = etree.SubElement(parent, _X + "QualifyingProperties", nsmap=NSMAP)
+    qp.set("Target", "#" + signature_id)
+    sp = etree.SubElement(qp, _X + "SignedProperties", Id=signed_properties_id)
+    ssp = etree.SubElement(sp, _X + "SignedSignatureProperties")
+    etree.SubElement(ssp, _X + "SigningTime").text = xml_datetime(signing_time)
+    cert_el = etree.SubElement(etree.SubElement(ssp, _X + "SigningCertificateV2"), _X + "Cert")
+    der = signing_certificate.public_bytes(serialization.Encoding.DER)
+    cd = etree.SubElement(cert_el, _X + "CertDigest")
+    _digest_pair(cd, digest, hashlib.new(digest.hashlib_name, der).digest())
+    etree.SubElement(cert_el, _X + "IssuerSerialV2").text = _b64(
+        issuer_serial_v2(signing_certificate)
+    )
+    roles = etree.SubElement(etree.SubElement(ssp, _X + "SignerRoleV2"), _X + "ClaimedRoles")
+    etree.SubElement(roles, _X + "ClaimedRole").text = role
+    sdop = etree.SubElement(sp, _X + "SignedDataObjectProperties")
+    dof = etree.SubElement(
+        sdop, _X + "DataObjectFormat", ObjectReference="#" + document_reference_id
+    )
+    etree.SubElement(dof, _X + "MimeType").text = mime_type
+    return qp, sp
+
+
+def unsigned_signature_properties(qp: etree._Element) -> etree._Element:
+    """The ``UnsignedSignatureProperties`` of ``qp``, created on first use (§4.3)."""
+    up = qp.find(_X + "UnsignedProperties")
+    if up is None:
+        up = etree.SubElement(qp, _X + "UnsignedProperties")
+    usp = up.find(_X + "UnsignedSignatureProperties")
+    if usp is None:
+        usp = etree.SubElement(up, _X + "UnsignedSignatureProperties")
+    return usp
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def _parse_time(text: str | None, where: str) -> dt.datetime:
+    raw = (text or "").strip()
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(f"SigningTime {raw!r} is not an xs:dateTime", location=where) from exc
+    if value.tzinfo is None:
+        raise InvalidInput("SigningTime has no time zone", location=where)
+    return value
+
+
+def _parse_cert(cert_el: etree._Element, *, v2: bool) -> CertRef:
+    where = "xades:SigningCertificate/Cert"
+    cd = cert_el.find(_X + "CertDigest")
+    if cd is None:
+        raise InvalidInput("xades:Cert without CertDigest", location=where)
+    dm = cd.find(_DS + "DigestMethod")
+    dv = cd.find(_DS + "DigestValue")
+    if dm is None or dv is None:
+        raise InvalidInput("CertDigest needs DigestMethod and DigestValue", location=where)
+    alg = DigestAlgorithm.from_uri(dm.get("Algorithm", ""))
+    digest = _unb64(dv.text, where + "/CertDigest")
+    if v2:
+        isv2 = cert_el.find(_X + "IssuerSerialV2")
+        der = None if isv2 is None else _unb64(isv2.text, where + "/IssuerSerialV2")
+        return CertRef(alg, digest, issuer_serial_v2=der)
+    isr = cert_el.find(_X + "IssuerSerial")
+    if isr is None:
+        return CertRef(alg, digest)
+    name = isr.findtext(_DS + "X509IssuerName")
+    serial_text = (isr.findtext(_DS + "X509SerialNumber") or "").strip()
+    try:
+        serial = int(serial_text)
+    except ValueError as exc:
+        raise InvalidInput("X509SerialNumber is not an integer", location=where) from exc
+    return CertRef(alg, digest, issuer_name=name, serial=serial)
+
+
+def parse_signed_properties(sp: etree._Element) -> SignedProps:
+    """Read a ``xades:SignedProperties`` element (already covered by a verified Reference)."""
+    if sp.tag != _X + "SignedProperties":
+        raise InvalidInput(f"expected xades:SignedProperties, found {sp.tag}")
+    ssp = sp.find(_X + "SignedSignatureProperties")
+    signing_time: dt.datetime | None = None
+    refs: list[CertRef] = []
+    v2 = False
+    roles: list[str] = []
+    if ssp is not None:
+        st = ssp.findall(_X + "SigningTime")
+        if len(st) > 1:
+            raise InvalidInput("more than one SigningTime", location="xades:SigningTime")
+        if st:
+            signing_time = _parse_time(st[0].text, "xades:SigningTime")
+        scs = ssp.findall(_X + "SigningCertificateV2") + ssp.findall(_X + "SigningCertificate")
+        if len(scs) > 1:
+            raise InvalidInput(
+                "more than one SigningCertificate(V2) property", location="xades:SigningCertificate"
+            )
+        if scs:
+            v2 = scs[0].tag == _X + "SigningCertificateV2"
+            refs = [_parse_cert(c, v2=v2) for c in scs[0].findall(_X + "Cert")]
+        for role_prop in ssp.findall(_X + "SignerRoleV2") + ssp.findall(_X + "SignerRole"):
+            for claimed in role_prop.iterfind(f"{_X}ClaimedRoles/{_X}ClaimedRole"):
+                if len(claimed):
+                    raise UnsupportedFeature(
+                        "structured ClaimedRole content is not supported",
+                        location="xades:ClaimedRole",
+                    )
+                roles.append((claimed.text or "").strip())
+    formats = [
+        (dof.get("ObjectReference", ""), dof.findtext(_X + "MimeType"))
+        for dof in sp.iterfind(f"{_X}SignedDataObjectProperties/{_X}DataObjectFormat")
+    ]
+    return SignedProps(
+        id=sp.get("Id"),
+        signing_time=signing_time,
+        cert_refs=tuple(refs),
+        signing_certificate_v2=v2,
+        claimed_roles=tuple(roles),
+        data_object_formats=tuple(formats),
+    )
+
+
+def parse_unsigned_properties(qp: etree._Element) -> UnsignedProps:
+    """Read the unsigned signature properties pakn_sign uses from ``QualifyingProperties``."""
+    usp = qp.find(f"{_X}UnsignedProperties/{_X}UnsignedSignatureProperties")
+    if usp is None:
+        return UnsignedProps()
+    stamps: list[tuple[str, bytes]] = []
+    for ts in usp.findall(_X + "SignatureTimeStamp"):
+        cm = ts.find(_DS + "CanonicalizationMethod")
+        c14n = C14N_EXC if cm is None else cm.get("Algorithm", "")
+        enc = ts.findall(_X + "EncapsulatedTimeStamp")
+        if len(enc) != 1:
+            raise InvalidInput(
+                "SignatureTimeStamp needs exactly one EncapsulatedTimeStamp",
+                location="xades:SignatureTimeStamp",
+            )
+        stamps.append((c14n, _unb64(enc[0].text, "xades:EncapsulatedTimeStamp")))
+    certs = [
+        _unb64(e.text, "xades:EncapsulatedX509Certificate")
+        for e in usp.iterfind(f"{_X}CertificateValues/{_X}EncapsulatedX509Certificate")
+    ]
+    crls = [
+        _unb64(e.text, "xades:EncapsulatedCRLValue")
+        for e in usp.iterfind(f"{_X}RevocationValues/{_X}CRLValues/{_X}EncapsulatedCRLValue")
+    ]
+    ocsps = [
+        _unb64(e.text, "xades:EncapsulatedOCSPValue")
+        for e in usp.iterfind(f"{_X}RevocationValues/{_X}OCSPValues/{_X}EncapsulatedOCSPValue")
+    ]
+    return UnsignedProps(tuple(stamps), tuple(certs), tuple(crls), tuple(ocsps))
