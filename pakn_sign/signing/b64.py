@@ -1,0 +1,67 @@
+"""Strict base64url (RFC 7515 §2, RFC 4648 §5) and strict standard base64 for ``x5c``.
+
+Strict means: no padding, no whitespace, only the url-safe alphabet, and canonical
+trailing bits (the unused low bits of the last character are zero), so every byte string
+has exactly one accepted encoding (wycheproof ``ModifiedUnusedBitsInPayload``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from ..errors import InvalidInput
+
+__all__ = ["b64_decode_strict", "b64url_decode", "b64url_encode"]
+
+_URL_ALPHABET = re.compile(rb"[A-Za-z0-9_-]*")
+_STD_ALPHABET = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+_URL_VALUE = {
+    c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+}
+_STD_VALUE = {
+    c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+}
+
+
+def b64url_encode(data: bytes) -> str:
+    """base64url without padding (RFC 7515 §2 ``BASE64URL``)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _check_tail(last: int, rest: int, values: dict[int, int], where: str) -> None:
+    # RFC 4648 §3.5: the unused pad bits must be zero; otherwise one value has many encodings.
+    unused = {2: 0x0F, 3: 0x03}.get(rest, 0)
+    if values[last] & unused:
+        raise InvalidInput("base64 has non-zero unused trailing bits", location=where)
+
+
+def b64url_decode(text: str | bytes, *, where: str = "base64url") -> bytes:
+    """Decode strict base64url; anything non-canonical raises ``InvalidInput``."""
+    raw = text.encode("ascii", "replace") if isinstance(text, str) else text
+    if _URL_ALPHABET.fullmatch(raw) is None:
+        raise InvalidInput("base64url has characters outside [A-Za-z0-9_-]", location=where)
+    rest = len(raw) % 4
+    if rest == 1:
+        raise InvalidInput("base64url length is impossible (len % 4 == 1)", location=where)
+    if rest:
+        _check_tail(raw[-1], rest, _URL_VALUE, where)
+    try:
+        return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - excluded by the checks
+        raise InvalidInput(f"bad base64url: {exc}", location=where) from exc
+
+
+def b64_decode_strict(text: str, *, where: str = "base64") -> bytes:
+    """Decode standard padded base64 (RFC 7515 §4.1.6 ``x5c``): no whitespace, canonical."""
+    raw = text.encode("ascii", "replace")
+    if _STD_ALPHABET.fullmatch(raw) is None or len(raw) % 4:
+        raise InvalidInput("base64 is not canonical padded standard base64", location=where)
+    body = raw.rstrip(b"=")
+    if body:
+        _check_tail(body[-1], len(body) % 4, _STD_VALUE, where)
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - excluded by the checks
+        raise InvalidInput(f"bad base64: {exc}", location=where) from exc

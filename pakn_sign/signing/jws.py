@@ -1,0 +1,342 @@
+"""JWS JSON serialisation over exact payload bytes, strict by construction (RFC 7515 §7.2).
+
+Signing puts ``alg`` and ``x5c`` (the signer's chain) in the protected header. Verifying
+takes the algorithm from the caller's allow-list, binds it to the type (and curve) of
+``x5c[0]``'s key, and checks the signature with that key only: whether the chain is
+trusted is the caller's job (``pakn_sign.trust.paths.validate_chain``). ``none``, HMAC and
+keys named by the message (``jwk``/``jku``/``x5u``) are refused; see ``jws_parse`` for the
+structural rules and ``jws_jwk`` for the explicit-key test layer.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from ..errors import InvalidInput, InvalidSignature, PolicyViolation, UnsupportedFeature
+from .algorithms import PublicKey, SignatureAlgorithm, key_type_of, verify_with_key
+from .b64 import b64_decode_strict, b64url_decode, b64url_encode
+from .jws_json import dumps_compact, loads_strict_json
+from .jws_parse import DEFAULT_UNPROTECTED, JWSLimits, ParsedJWS, check_header, parse_jws
+from .signers import Signer
+
+__all__ = [
+    "DEFAULT_JWS_ALGORITHMS",
+    "JWSLimits",
+    "JWSVerified",
+    "add_signature",
+    "algorithm_from_header",
+    "build_signature",
+    "check_key_for_algorithm",
+    "sign_flattened",
+    "sign_general",
+    "verify_flattened",
+    "verify_general",
+]
+
+DEFAULT_JWS_ALGORITHMS = frozenset(
+    {
+        SignatureAlgorithm.RSA_SHA256,
+        SignatureAlgorithm.RSA_PSS_SHA256,
+        SignatureAlgorithm.ECDSA_SHA256,
+        SignatureAlgorithm.ECDSA_SHA384,
+        SignatureAlgorithm.ED25519,
+    }
+)
+"""A sensible allow-list for callers without a ``TrustPolicy`` at hand."""
+
+_CURVE_FOR = {  # RFC 7518 §3.4: each ES* name fixes the curve, not only the hash.
+    SignatureAlgorithm.ECDSA_SHA256: "secp256r1",
+    SignatureAlgorithm.ECDSA_SHA384: "secp384r1",
+    SignatureAlgorithm.ECDSA_SHA512: "secp521r1",
+}
+_MAX_CHAIN = 10
+_LIMITS = JWSLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class JWSVerified:
+    """One signature that verified, and exactly what it covers."""
+
+    payload: bytes
+    """The exact signed payload bytes."""
+    protected: dict[str, Any]
+    """The decoded protected header."""
+    certificates: tuple[x509.Certificate, ...]
+    """``x5c`` decoded, leaf first: a chain *candidate*; trust is the caller's decision."""
+    algorithm: SignatureAlgorithm
+    header: dict[str, Any] = field(default_factory=dict)
+    """The unprotected header (not covered by the signature)."""
+    signature: bytes = b""
+    """The raw signature value."""
+    protected_b64: str = ""
+    """The protected header as sent."""
+    signature_b64: str = ""
+    """The signature value as sent (base64url)."""
+    index: int = 0
+    """Position in the ``signatures`` array (0 for flattened)."""
+
+
+def algorithm_from_header(
+    protected: Mapping[str, Any], allowed: Iterable[SignatureAlgorithm]
+) -> SignatureAlgorithm:
+    """RFC 7515 §4.1.1: ``alg`` must be on the caller's allow-list, never trusted as sent."""
+    name = protected.get("alg")
+    if not isinstance(name, str):
+        raise InvalidInput("'alg' is missing from the protected header", location="/protected/alg")
+    if name.lower() == "none":
+        raise UnsupportedFeature(
+            "'alg: none' is refused (unsecured JWS)", location="/protected/alg"
+        )
+    if name.upper().startswith("HS"):
+        raise UnsupportedFeature(
+            f"{name} is a MAC, not a signature: refused", location="/protected/alg"
+        )
+    alg = SignatureAlgorithm.from_jws(name)
+    if alg not in frozenset(allowed):
+        raise PolicyViolation(
+            f"algorithm {name} is not in the allowed set",
+            location="/protected/alg",
+            sub_indication="CRYPTO_CONSTRAINTS_FAILURE",
+        )
+    return alg
+
+
+def check_key_for_algorithm(key: PublicKey, alg: SignatureAlgorithm) -> None:
+    """Bind ``alg`` to the key: family (RFC 7518 §3.1), ES* curve (§3.4), RSA ≥ 2048 (§3.3)."""
+    if key_type_of(key) is not alg.key_type:
+        raise InvalidSignature(
+            f"{alg.jws_name} cannot be used with a {key_type_of(key).value} key",
+            sub_indication="SIG_CRYPTO_FAILURE",
+        )
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name != _CURVE_FOR.get(alg):
+        raise InvalidSignature(
+            f"{alg.jws_name} requires {_CURVE_FOR.get(alg)}, key is on {key.curve.name}",
+            sub_indication="SIG_CRYPTO_FAILURE",
+        )
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+        raise PolicyViolation(
+            f"RSA-{key.key_size} is below 2048 bits", sub_indication="CRYPTO_CONSTRAINTS_FAILURE"
+        )
+
+
+def _certificates(protected: Mapping[str, Any], where: str) -> tuple[x509.Certificate, ...]:
+    x5c = protected.get("x5c")
+    if not isinstance(x5c, list) or not x5c or len(x5c) > _MAX_CHAIN:
+        raise InvalidInput(f"'x5c' must hold 1..{_MAX_CHAIN} certificates", location=f"{where}/x5c")
+    certs = []
+    for i, item in enumerate(x5c):
+        if not isinstance(item, str):
+            raise InvalidInput("'x5c' entries must be strings", location=f"{where}/x5c/{i}")
+        der = b64_decode_strict(item, where=f"{where}/x5c/{i}")
+        try:
+            certs.append(x509.load_der_x509_certificate(der))
+        except ValueError as exc:
+            raise InvalidInput(
+                f"'x5c' entry is not a DER certificate: {exc}", location=f"{where}/x5c/{i}"
+            ) from exc
+    thumb = protected.get("x5t#S256")
+    if thumb is not None and thumb != b64url_encode(hashlib.sha256(der_of(certs[0])).digest()):
+        raise InvalidSignature(
+            "'x5t#S256' does not match x5c[0]",
+            location=f"{where}/x5t#S256",
+            sub_indication="FORMAT_FAILURE",
+        )
+    return tuple(certs)
+
+
+def public_key_of(cert: x509.Certificate) -> PublicKey:
+    """The certificate's key if it is RSA, EC or Ed25519; else ``UnsupportedFeature``."""
+    key = cert.public_key()
+    if not isinstance(key, PublicKey):
+        raise UnsupportedFeature(f"key type {type(key).__name__} is not supported")
+    return key
+
+
+def der_of(cert: x509.Certificate) -> bytes:
+    """DER bytes of a certificate."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return cert.public_bytes(Encoding.DER)
+
+
+def verify_parsed(
+    parsed: ParsedJWS, index: int, key: PublicKey, alg: SignatureAlgorithm, where: str = ""
+) -> None:
+    """Check signature ``index`` of ``parsed`` with ``key`` under ``alg``; raise on failure."""
+    check_key_for_algorithm(key, alg)
+    sig = parsed.signatures[index]
+    if not verify_with_key(key, sig.signature, parsed.signing_input(index), alg):
+        raise InvalidSignature(
+            f"signature {index} does not verify",
+            location=f"{where}/signature",
+            sub_indication="SIG_CRYPTO_FAILURE",
+        )
+
+
+def _verify_x5c(
+    parsed: ParsedJWS, index: int, allowed: Iterable[SignatureAlgorithm]
+) -> JWSVerified:
+    sig = parsed.signatures[index]
+    where = f"/signatures/{index}" if parsed.serialization == "general" else ""
+    alg = algorithm_from_header(sig.protected, allowed)
+    certs = _certificates(sig.protected, f"{where}/protected")
+    verify_parsed(parsed, index, public_key_of(certs[0]), alg, where)
+    return JWSVerified(
+        parsed.payload,
+        sig.protected,
+        certs,
+        alg,
+        sig.header,
+        sig.signature,
+        sig.protected_b64,
+        sig.signature_b64,
+        index,
+    )
+
+
+def verify_flattened(
+    data: bytes,
+    *,
+    allowed: frozenset[SignatureAlgorithm],
+    max_bytes: int = _LIMITS.max_bytes,
+    limits: JWSLimits | None = None,
+    understood: Iterable[str] = ("b64",),
+) -> JWSVerified:
+    """Verify a flattened JWS JSON object with ``x5c[0]``'s key; return what was signed.
+
+    Raises ``InvalidInput``/``UnsupportedFeature`` for malformed or out-of-profile input,
+    ``PolicyViolation`` for an algorithm outside ``allowed``, ``InvalidSignature`` if the
+    signature does not verify. The chain in ``certificates`` is *not* validated here.
+    """
+    lim = limits or JWSLimits(max_bytes=max_bytes)
+    parsed = parse_jws(data, limits=lim, understood=understood)
+    if parsed.serialization != "flattened":
+        raise InvalidInput(f"expected a flattened JWS, found {parsed.serialization}")
+    return _verify_x5c(parsed, 0, allowed)
+
+
+def verify_general(
+    data: bytes,
+    *,
+    allowed: frozenset[SignatureAlgorithm],
+    limits: JWSLimits = _LIMITS,
+    understood: Iterable[str] = ("b64",),
+    unprotected_allowed: Iterable[str] = DEFAULT_UNPROTECTED,
+) -> tuple[JWSVerified, ...]:
+    """Verify every signature of a general JWS (all must pass; an empty array fails)."""
+    parsed = parse_jws(
+        data, limits=limits, understood=understood, unprotected_allowed=unprotected_allowed
+    )
+    if parsed.serialization != "general":
+        raise InvalidInput(f"expected a general JWS, found {parsed.serialization}")
+    return tuple(_verify_x5c(parsed, i, allowed) for i in range(len(parsed.signatures)))
+
+
+# --- signing ---------------------------------------------------------------------------
+
+
+def _sign(signer: Signer, alg: SignatureAlgorithm, data: bytes) -> bytes:
+    return signer.sign_raw(data, alg)
+
+
+def build_signature(
+    payload_segment: bytes, protected: Mapping[str, Any], sign: Callable[[bytes], bytes]
+) -> dict[str, str]:
+    """Encode ``protected``, sign ASCII(protected) || '.' || payload segment (RFC 7515 §5.1)."""
+    protected_b64 = b64url_encode(dumps_compact(dict(protected)))
+    value = sign(protected_b64.encode("ascii") + b"." + payload_segment)
+    return {"protected": protected_b64, "signature": b64url_encode(value)}
+
+
+def signer_header(
+    signer: Signer,
+    algorithm: SignatureAlgorithm | None,
+    protected: Mapping[str, Any] | None,
+    understood: Iterable[str],
+) -> tuple[SignatureAlgorithm, dict[str, Any]]:
+    """The protected header for ``signer``: ``alg``, extras, ``x5c``; checked as we verify."""
+    alg = algorithm or signer.default_algorithm
+    if alg.jws_name is None:
+        raise UnsupportedFeature(f"{alg.name} has no JWS name")
+    extras = dict(protected or {})
+    for name in ("alg", "x5c"):
+        if name in extras:
+            raise InvalidInput(f"protected header {name!r} is set by the signer, not the caller")
+    chain = signer.certificate_chain
+    check_key_for_algorithm(public_key_of(chain[0]), alg)
+    from base64 import b64encode
+
+    header = {
+        "alg": alg.jws_name,
+        **extras,
+        "x5c": [b64encode(der_of(c)).decode("ascii") for c in chain],
+    }
+    # Never emit what our own verifier would refuse.
+    check_header(header, {}, understood=understood, where="/protected")
+    return alg, header
+
+
+def sign_flattened(
+    payload: bytes,
+    signer: Signer,
+    *,
+    algorithm: SignatureAlgorithm | None = None,
+    protected: Mapping[str, Any] | None = None,
+    understood: Iterable[str] = ("b64",),
+) -> bytes:
+    """Sign ``payload`` as a flattened JWS JSON object (RFC 7515 §7.2.2).
+
+    The protected header always holds ``alg`` and ``x5c`` (the signer's chain); extra
+    protected parameters come from ``protected``. Returns compact UTF-8 JSON bytes.
+    """
+    alg, header = signer_header(signer, algorithm, protected, understood)
+    b64 = header.get("b64", True)
+    segment = b64url_encode(payload).encode("ascii") if b64 else payload
+    entry = build_signature(segment, header, lambda data: signer.sign_raw(data, alg))
+    return dumps_compact({"payload": segment.decode("utf-8"), **entry})
+
+
+def sign_general(
+    payload: bytes,
+    signers: Sequence[Signer],
+    *,
+    algorithms: Sequence[SignatureAlgorithm | None] | None = None,
+    protected: Sequence[Mapping[str, Any] | None] | None = None,
+) -> bytes:
+    """Sign ``payload`` once per signer as a general JWS JSON object (RFC 7515 §7.2.1)."""
+    if not signers:
+        raise InvalidInput("a general JWS needs at least one signer")
+    entries = []
+    segment = b64url_encode(payload).encode("ascii")
+    for i, signer in enumerate(signers):
+        alg_i = algorithms[i] if algorithms else None
+        alg, header = signer_header(signer, alg_i, protected[i] if protected else None, ())
+        entries.append(build_signature(segment, header, functools.partial(_sign, signer, alg)))
+    return dumps_compact({"payload": segment.decode("ascii"), "signatures": entries})
+
+
+def add_signature(
+    data: bytes,
+    signer: Signer,
+    *,
+    algorithm: SignatureAlgorithm | None = None,
+    protected: Mapping[str, Any] | None = None,
+    limits: JWSLimits = _LIMITS,
+) -> bytes:
+    """Append a signature over the same payload to a general JWS; earlier entries stay as sent."""
+    obj = loads_strict_json(data, max_bytes=limits.max_bytes)
+    parse_jws(data, limits=limits)  # structure checks; existing signatures are not verified here
+    if not isinstance(obj, dict) or "signatures" not in obj:
+        raise InvalidInput("add_signature needs a general JWS")
+    alg, header = signer_header(signer, algorithm, protected, ())
+    segment = obj["payload"].encode("ascii")
+    b64url_decode(obj["payload"], where="/payload")
+    obj["signatures"].append(build_signature(segment, header, lambda d: signer.sign_raw(d, alg)))
+    return dumps_compact(obj)

@@ -1,0 +1,319 @@
+"""Parse JWS (RFC 7515 §7.1 compact, §7.2.1 general, §7.2.2 flattened) strictly.
+
+Parsing checks structure and header rules only; no key is touched here. The rules,
+numbered as the checks below apply them:
+
+1. size limits before parsing (whole input, decoded protected header, payload, count);
+2. strict JSON (duplicate members refused) and strict base64url everywhere;
+3. general: a non-empty ``signatures`` array and no flattened members beside it
+   (§7.2.1); an empty or missing array is a failure, never "nothing to check";
+4. per signature: ``alg`` in the protected header (JAdES TS 119 182-1 §5.1.2: it is a
+   signed header parameter); protected and unprotected names disjoint (§7.2.1);
+5. ``jwk``, ``jku``, ``x5u`` refused anywhere (keys never come from the message);
+6. ``crit`` (§4.1.11): protected, a non-empty list of unique names, none of them a
+   registered RFC 7515/7518 name, each present and each understood, else refused;
+   ``b64`` (RFC 7797 §6) and ``sigD`` (TS 119 182-1 §5.2.8) must be listed when present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidInput, UnsupportedFeature
+from .b64 import b64url_decode, b64url_encode
+from .jws_json import loads_strict_json
+
+__all__ = [
+    "DEFAULT_UNPROTECTED",
+    "REGISTERED_HEADERS",
+    "JWSLimits",
+    "ParsedJWS",
+    "ParsedSignature",
+    "check_header",
+    "parse_jws",
+]
+
+REGISTERED_HEADERS = frozenset(
+    # RFC 7515 §4.1 and RFC 7518 §4.1 / §5.1 (JWE names, which never belong in a JWS crit).
+    {"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit"}
+    | {"enc", "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c"}
+)
+FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u"})
+"""Keys and key URLs named by the message itself: never honoured (RFC 8725 §3.10)."""
+DEFAULT_UNPROTECTED = frozenset({"kid", "etsiU"})
+"""Unprotected names we accept: a key hint and the JAdES unsigned-properties container."""
+MUST_BE_CRITICAL = ("b64", "sigD")
+
+
+@dataclass(frozen=True, slots=True)
+class JWSLimits:
+    """Size limits applied before any parsing (DESIGN.md §8: refuse before it costs memory)."""
+
+    max_bytes: int = 8 * 1024 * 1024
+    """Whole serialisation."""
+    max_header_bytes: int = 64 * 1024
+    """One decoded protected header (a 4-certificate ``x5c`` is about 8 KB)."""
+    max_payload_bytes: int = 4 * 1024 * 1024
+    """Decoded payload."""
+    max_signatures: int = 8
+    """Entries in a general ``signatures`` array."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSignature:
+    """One signature entry, decoded but not yet verified."""
+
+    protected_b64: str
+    """The protected header exactly as sent (the signing input uses these bytes)."""
+    protected: dict[str, Any]
+    header: dict[str, Any]
+    """The unprotected header (``{}`` if absent)."""
+    signature_b64: str
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedJWS:
+    """A parsed JWS in any serialisation."""
+
+    payload: bytes
+    payload_segment: bytes
+    """The payload as it enters the signing input (base64url text, or raw if b64 is false)."""
+    signatures: tuple[ParsedSignature, ...]
+    serialization: str
+    """``"compact"``, ``"flattened"`` or ``"general"``."""
+
+    def signing_input(self, index: int) -> bytes:
+        """RFC 7515 §5.1 step 8: ASCII(protected) || '.' || payload segment."""
+        return self.signatures[index].protected_b64.encode("ascii") + b"." + self.payload_segment
+
+
+def check_header(
+    protected: dict[str, Any],
+    header: dict[str, Any],
+    *,
+    understood: Iterable[str] = (),
+    unprotected_allowed: Iterable[str] = DEFAULT_UNPROTECTED,
+    where: str = "",
+) -> None:
+    """Apply rules 4–6 to one signature's headers; raise ``InvalidInput``/``UnsupportedFeature``."""
+    both = set(protected) & set(header)
+    if both:
+        raise InvalidInput(
+            f"header names in both protected and unprotected: {sorted(both)}", location=where
+        )
+    for name in FORBIDDEN_HEADERS & (set(protected) | set(header)):
+        raise UnsupportedFeature(
+            f"header {name!r} is refused: keys never come from the message",
+            location=f"{where}/{name}",
+        )
+    extra = set(header) - set(unprotected_allowed)
+    if extra:
+        raise UnsupportedFeature(
+            f"unprotected header parameters not allowed: {sorted(extra)}",
+            location=f"{where}/header",
+        )
+    alg = protected.get("alg")
+    if not isinstance(alg, str):
+        raise InvalidInput(
+            "'alg' must be a string in the protected header", location=f"{where}/protected/alg"
+        )
+    crit = protected.get("crit")
+    listed: set[str] = set()
+    if crit is not None:
+        if not isinstance(crit, list) or not crit or not all(isinstance(c, str) for c in crit):
+            raise InvalidInput(
+                "'crit' must be a non-empty array of strings", location=f"{where}/crit"
+            )
+        listed = set(crit)
+        if len(listed) != len(crit):
+            raise InvalidInput("'crit' lists a name twice", location=f"{where}/crit")
+        registered = listed & REGISTERED_HEADERS
+        if registered:
+            raise InvalidInput(
+                f"'crit' must not list registered headers: {sorted(registered)}",
+                location=f"{where}/crit",
+            )
+        unknown = listed - set(understood)
+        if unknown:
+            raise UnsupportedFeature(
+                f"critical header parameters not understood: {sorted(unknown)}",
+                location=f"{where}/crit",
+            )
+        missing = listed - set(protected)
+        if missing:
+            raise InvalidInput(
+                f"'crit' names absent parameters: {sorted(missing)}", location=f"{where}/crit"
+            )
+    if "crit" in header:
+        raise InvalidInput("'crit' must be integrity protected", location=f"{where}/header/crit")
+    for name in MUST_BE_CRITICAL:
+        if name in protected and name not in listed:
+            raise InvalidInput(
+                f"{name!r} is present but not listed in 'crit'", location=f"{where}/{name}"
+            )
+    if "b64" in protected and not isinstance(protected["b64"], bool):
+        raise InvalidInput("'b64' must be a boolean", location=f"{where}/b64")
+
+
+def _decode_protected(text: Any, limits: JWSLimits, where: str) -> tuple[str, dict[str, Any]]:
+    if not isinstance(text, str) or not text:
+        raise InvalidInput("the protected header is missing or empty", location=where)
+    if len(text) > (limits.max_header_bytes * 4) // 3 + 4:
+        raise InvalidInput(
+            f"protected header larger than {limits.max_header_bytes} bytes", location=where
+        )
+    raw = b64url_decode(text, where=where)
+    obj = loads_strict_json(raw, max_bytes=limits.max_header_bytes, max_depth=8, where=where)
+    if not isinstance(obj, dict):
+        raise InvalidInput("the protected header is not a JSON object", location=where)
+    return text, obj
+
+
+def _payload(b64: bool, segment: str, limits: JWSLimits) -> tuple[bytes, bytes]:
+    if len(segment) > (limits.max_payload_bytes * 4) // 3 + 4:
+        raise InvalidInput(
+            f"payload larger than {limits.max_payload_bytes} bytes", location="/payload"
+        )
+    if not b64:  # RFC 7797 §3: the payload is used as is.
+        raw = segment.encode("utf-8")
+        return raw, raw
+    return b64url_decode(segment, where="/payload"), segment.encode("ascii")
+
+
+def _finish(
+    entries: list[tuple[str, dict[str, Any], dict[str, Any], str]],
+    payload_text: str | None,
+    detached: bytes | None,
+    serialization: str,
+    limits: JWSLimits,
+    understood: Iterable[str],
+    unprotected_allowed: Iterable[str],
+) -> ParsedJWS:
+    sigs = []
+    b64_values = set()
+    for i, (ptext, prot, hdr, stext) in enumerate(entries):
+        where = f"/signatures/{i}" if serialization == "general" else ""
+        check_header(
+            prot, hdr, understood=understood, unprotected_allowed=unprotected_allowed, where=where
+        )
+        b64_values.add(prot.get("b64", True))
+        if not isinstance(stext, str) or not stext:
+            raise InvalidInput(
+                "the signature value is missing or empty", location=f"{where}/signature"
+            )
+        sigs.append(
+            ParsedSignature(
+                ptext, prot, hdr, stext, b64url_decode(stext, where=f"{where}/signature")
+            )
+        )
+    if len(b64_values) != 1:  # RFC 7797 §3: every signature must use the same b64 value.
+        raise InvalidInput("signatures disagree on 'b64'", location="/signatures")
+    b64 = bool(b64_values.pop())
+    if payload_text is None:
+        if detached is None:
+            raise InvalidInput(
+                "the payload is missing (detached content needs the payload)", location="/payload"
+            )
+        if len(detached) > limits.max_payload_bytes:
+            raise InvalidInput("detached payload too large", location="/payload")
+        return ParsedJWS(
+            detached,
+            b64url_encode(detached).encode() if b64 else detached,
+            tuple(sigs),
+            serialization,
+        )
+    if detached is not None:
+        raise InvalidInput("payload given both inline and detached", location="/payload")
+    payload, segment = _payload(b64, payload_text, limits)
+    return ParsedJWS(payload, segment, tuple(sigs), serialization)
+
+
+def parse_jws(
+    data: bytes | str,
+    *,
+    limits: JWSLimits = JWSLimits(),
+    understood: Iterable[str] = ("b64",),
+    unprotected_allowed: Iterable[str] = DEFAULT_UNPROTECTED,
+    detached_payload: bytes | None = None,
+    allow_compact: bool = False,
+) -> ParsedJWS:
+    """Parse a JWS JSON serialisation (or, if ``allow_compact``, the compact one)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > limits.max_bytes:
+        raise InvalidInput(f"JWS is {len(raw)} bytes, limit {limits.max_bytes}")
+    if raw[:1] != b"{":
+        if not allow_compact:
+            raise InvalidInput("expected the JWS JSON serialisation (an object)")
+        return _parse_compact(raw, limits, understood, detached_payload)
+    obj = loads_strict_json(raw, max_bytes=limits.max_bytes, max_depth=16)
+    assert isinstance(obj, dict)
+    payload_text = obj.get("payload")
+    if payload_text is not None and not isinstance(payload_text, str):
+        raise InvalidInput("'payload' must be a string", location="/payload")
+    flat = {"protected", "header", "signature"} & set(obj)
+    if "signatures" in obj:
+        if flat:  # RFC 7515 §7.2.2: flattened members MUST NOT sit beside "signatures".
+            raise InvalidInput(f"general JWS with flattened members {sorted(flat)}")
+        extra = set(obj) - {"payload", "signatures"}
+        sigs = obj["signatures"]
+        if not isinstance(sigs, list) or not sigs:
+            raise InvalidInput("'signatures' must be a non-empty array", location="/signatures")
+        if len(sigs) > limits.max_signatures:
+            raise InvalidInput(
+                f"more than {limits.max_signatures} signatures", location="/signatures"
+            )
+        entries = []
+        for i, s in enumerate(sigs):
+            where = f"/signatures/{i}"
+            if not isinstance(s, dict) or set(s) - {"protected", "header", "signature"}:
+                raise InvalidInput(
+                    "a signature entry must be an object of protected/header/signature",
+                    location=where,
+                )
+            entries.append(_entry(s, limits, where))
+        kind = "general"
+    else:
+        if "signature" not in obj:
+            raise InvalidInput("no 'signatures' array and no 'signature': nothing is signed")
+        extra = set(obj) - {"payload", "protected", "header", "signature"}
+        entries = [_entry(obj, limits, "")]
+        kind = "flattened"
+    if extra:
+        raise InvalidInput(f"unknown top-level members: {sorted(extra)}")
+    return _finish(
+        entries, payload_text, detached_payload, kind, limits, understood, unprotected_allowed
+    )
+
+
+def _entry(
+    s: dict[str, Any], limits: JWSLimits, where: str
+) -> tuple[str, dict[str, Any], dict[str, Any], str]:
+    ptext, prot = _decode_protected(s.get("protected"), limits, f"{where}/protected")
+    hdr = s.get("header", {})
+    if not isinstance(hdr, dict):
+        raise InvalidInput("'header' must be an object", location=f"{where}/header")
+    return ptext, prot, hdr, s.get("signature")  # type: ignore[return-value]
+
+
+def _parse_compact(
+    raw: bytes, limits: JWSLimits, understood: Iterable[str], detached: bytes | None
+) -> ParsedJWS:
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("compact JWS must be ASCII") from exc
+    parts = text.split(".")
+    if len(parts) != 3:
+        raise InvalidInput(f"compact JWS needs 3 parts, found {len(parts)}")
+    ptext, prot = _decode_protected(parts[0], limits, "/protected")
+    payload_text: str | None = parts[1]
+    if detached is not None:
+        if parts[1]:
+            raise InvalidInput("payload given both inline and detached", location="/payload")
+        payload_text = None
+    return _finish(
+        [(ptext, prot, {}, parts[2])], payload_text, detached, "compact", limits, understood, ()
+    )
