@@ -1,0 +1,106 @@
+"""Pydantic v2 wire models of every PAKN document kind (DESIGN.md §3, DOMAIN.md §6)."""
+
+from __future__ import annotations
+
+from ._base import (
+    Line,
+    Name,
+    Sha256Hex,
+    Text,
+    Timestamp,
+    WireModel,
+    canonical_json,
+    document_digest,
+)
+from .common import (
+    Attachment,
+    Channel,
+    Deadline,
+    DocumentRef,
+    MediaType,
+    Official,
+    OrganisationSender,
+    PdfLetter,
+    PersonalId,
+    PersonalIdType,
+    PersonSender,
+    Representative,
+    Sender,
+)
+from .document import DOCUMENT_TYPES, Document, parse_document
+from .handling import Answer, AnswerReturn, EdxmlStatus, Forwarding, StatusNotice
+from .identifiers import (
+    ORGAN_LETTER_GROUPS,
+    DocumentId,
+    DocumentIdParts,
+    OrganId,
+    SectorCode,
+    check_organ_id,
+    make_document_id,
+    parse_document_id,
+)
+from .intake import (
+    Classification,
+    ClassificationCode,
+    InformationRequest,
+    InformationSupplement,
+    Petition,
+)
+from .public import PERSONAL_DATA_PATTERNS, CitizenFeedback, FeedbackVerdict, Publication
+from .sectors import DEFAULT_SECTORS, SectorRegistry
+from .settings import OrganIdMode, ValidationSettings, current_settings, use_settings
+
+__all__ = [
+    "DEFAULT_SECTORS",
+    "DOCUMENT_TYPES",
+    "ORGAN_LETTER_GROUPS",
+    "PERSONAL_DATA_PATTERNS",
+    "Answer",
+    "AnswerReturn",
+    "Attachment",
+    "Channel",
+    "CitizenFeedback",
+    "Classification",
+    "ClassificationCode",
+    "Deadline",
+    "Document",
+    "DocumentId",
+    "DocumentIdParts",
+    "DocumentRef",
+    "EdxmlStatus",
+    "FeedbackVerdict",
+    "Forwarding",
+    "InformationRequest",
+    "InformationSupplement",
+    "Line",
+    "MediaType",
+    "Name",
+    "Official",
+    "OrganId",
+    "OrganIdMode",
+    "OrganisationSender",
+    "PdfLetter",
+    "PersonSender",
+    "PersonalId",
+    "PersonalIdType",
+    "Petition",
+    "Publication",
+    "Representative",
+    "SectorCode",
+    "SectorRegistry",
+    "Sender",
+    "Sha256Hex",
+    "StatusNotice",
+    "Text",
+    "Timestamp",
+    "ValidationSettings",
+    "WireModel",
+    "canonical_json",
+    "check_organ_id",
+    "current_settings",
+    "document_digest",
+    "make_document_id",
+    "parse_document",
+    "parse_document_id",
+    "use_settings",
+]

@@ -1,0 +1,147 @@
+"""The base of every wire model and the shared field types.
+
+Text is NFC on construction: the same Vietnamese words in NFD give different bytes and
+so a different digest (DESIGN.md §3; Decree 92/2017 asks for Unicode per TCVN 6909:2001).
+NFD input is accepted and normalised, never refused: it is what some macOS and Windows IMEs
+produce, and refusing it would push every caller to normalise by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
+
+__all__ = [
+    "SHA256_PATTERN",
+    "Line",
+    "ListToTuple",
+    "Name",
+    "Sha256Hex",
+    "Text",
+    "Timestamp",
+    "WireModel",
+    "canonical_json",
+    "document_digest",
+]
+
+_T = TypeVar("_T")
+
+# C0 controls other than TAB and LF, DEL, C1 controls, surrogates and the two XML-illegal
+# noncharacters: none can travel in XML 1.0 §2.2 text or means anything in a petition.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile("\r\n?")
+
+
+def _require_wire_keys(schema: dict[str, Any]) -> None:
+    # On the wire `kind` and `schema_version` are required even though Python callers get
+    # defaults: every document carries its version marker (STYLE.md §6).
+    props = schema.get("properties", {})
+    required = schema.setdefault("required", [])
+    for key in ("schema_version", "kind"):
+        if key in props and key not in required:
+            required.insert(0, key)
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: strict types, no unknown fields, immutable."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        json_schema_extra=_require_wire_keys,
+    )
+
+
+def _clean_text(value: str, *, single_line: bool) -> str:
+    value = unicodedata.normalize("NFC", _LINE_BREAKS.sub("\n", value))
+    bad = _FORBIDDEN.search(value)
+    if bad is not None:
+        raise ValueError(f"control or non-character U+{ord(bad.group()):04X} is not allowed")
+    if single_line:
+        value = value.strip()
+        if "\n" in value or "\t" in value:
+            raise ValueError("expected a single line (no line break or tab)")
+    if not value.strip():
+        raise ValueError("expected non-blank text")
+    return value
+
+
+def _nfc_line(value: str) -> str:
+    return _clean_text(value, single_line=True)
+
+
+def _nfc_text(value: str) -> str:
+    return _clean_text(value, single_line=False)
+
+
+Name = Annotated[str, AfterValidator(_nfc_line), Field(min_length=1, max_length=200)]
+"""Single-line NFC text of at most 200 characters (people's and agencies' names)."""
+Line = Annotated[str, AfterValidator(_nfc_line), Field(min_length=1, max_length=500)]
+"""Single-line NFC text of at most 500 characters (titles, addresses, file names)."""
+Text = Annotated[str, AfterValidator(_nfc_text), Field(min_length=1, max_length=20_000)]
+"""Multi-line NFC text of at most 20,000 characters (petition content, answers, reasons)."""
+
+
+def _fixed_offset(value: dt.datetime) -> dt.datetime:
+    offset = value.utcoffset()
+    assert offset is not None  # AwareDatetime ran first
+    # xs:dateTime (XSD 1.1 §3.3.7) allows offsets of whole minutes up to ±14:00.
+    if offset.seconds % 60 or offset.microseconds or abs(offset) > dt.timedelta(hours=14):
+        raise ValueError("expected a UTC offset in whole minutes within ±14:00")
+    return value.replace(tzinfo=dt.timezone(offset))
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat()
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(_fixed_offset),
+    PlainSerializer(_iso, return_type=str, when_used="json"),
+]
+"""An aware datetime, serialised as ISO 8601 keeping its offset (``+00:00``, never ``Z``)."""
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+Sha256Hex = Annotated[str, Field(pattern=SHA256_PATTERN, description="SHA-256, lowercase hex")]
+"""A SHA-256 digest as 64 lowercase hex digits."""
+
+
+def _tuple_from_list(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+ListToTuple = BeforeValidator(_tuple_from_list)
+"""Lets Python callers pass a list where a model field holds a tuple."""
+
+
+def canonical_json(model: BaseModel) -> bytes:
+    """The canonical JSON bytes of a model: sorted keys, compact, UTF-8, no ASCII escapes.
+
+    This is the form digests (``DocumentRef.sha256``) are computed over, whatever the
+    format (XML or JSON) the document later travels in. Our own choice; no VN standard.
+    """
+    data = model.model_dump(mode="json")
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def document_digest(model: BaseModel) -> str:
+    """SHA-256 (lowercase hex) of :func:`canonical_json` of ``model``."""
+    return hashlib.sha256(canonical_json(model)).hexdigest()

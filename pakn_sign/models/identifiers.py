@@ -1,0 +1,162 @@
+"""Agency codes (OrganId), edXML DocumentIds and sector codes as validated str types.
+
+Sources: DOMAIN.md §2 "Agency identifier" and "Formats" (QCVN 102:2016 SDK samples).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, ValidationInfo
+
+from .sectors import SECTOR_CODE_PATTERN
+from .settings import OrganIdMode, current_settings
+
+__all__ = [
+    "DOCUMENT_ID_PATTERN",
+    "ORGAN_ID_LENIENT_PATTERN",
+    "ORGAN_ID_STRICT_PATTERN",
+    "ORGAN_LETTER_GROUPS",
+    "DocumentId",
+    "DocumentIdParts",
+    "OrganId",
+    "SectorCode",
+    "check_organ_id",
+    "make_document_id",
+    "parse_document_id",
+]
+
+ORGAN_ID_STRICT_PATTERN = r"^\d{3}\.\d{2}\.\d{2}\.[A-K]\d{2}$"
+ORGAN_ID_LENIENT_PATTERN = r"^(?:\d{1,3}\.){1,3}[A-Z]\d{2}$"
+_STRICT = re.compile(ORGAN_ID_STRICT_PATTERN, re.ASCII)
+_LENIENT = re.compile(ORGAN_ID_LENIENT_PATTERN, re.ASCII)
+
+# [2nd] level-1 letter groups of QCVN 102:2016 codes (DOMAIN.md §2); data, not logic, so
+# a post-2025 change is an edit here.
+ORGAN_LETTER_GROUPS: dict[str, str] = {
+    "A": "Cơ quan Đảng",
+    "B": "Văn phòng Chủ tịch nước",
+    "C": "Cơ quan của Quốc hội",
+    "D": "Tòa án nhân dân tối cao",
+    "E": "Viện kiểm sát nhân dân tối cao",
+    "F": "Kiểm toán nhà nước",
+    "G": "Bộ, cơ quan ngang Bộ, cơ quan thuộc Chính phủ",
+    "H": "Ủy ban nhân dân tỉnh, thành phố trực thuộc trung ương",
+    "I": "Tổ chức chính trị - xã hội",
+    "J": "Tổ chức xã hội, xã hội - nghề nghiệp",
+    "K": "Hội đồng nhân dân tỉnh, thành phố trực thuộc trung ương",
+}
+
+
+def check_organ_id(value: str, mode: OrganIdMode = OrganIdMode.STRICT) -> str:
+    """Return ``value`` if it is an agency code in ``mode``; raise ``ValueError`` otherwise."""
+    pattern = _STRICT if mode is OrganIdMode.STRICT else _LENIENT
+    if not pattern.fullmatch(value):
+        raise ValueError(
+            f"expected an agency code like 000.00.00.G22 ({mode.value} mode), got {value!r}"
+        )
+    return value
+
+
+def _organ_id(value: str, info: ValidationInfo) -> str:
+    return check_organ_id(value, current_settings(info).organ_ids)
+
+
+OrganId = Annotated[
+    str,
+    AfterValidator(_organ_id),
+    Field(
+        pattern=ORGAN_ID_LENIENT_PATTERN,
+        max_length=32,
+        description=(
+            "Mã định danh cơ quan (QCVN 102:2016), e.g. 000.00.00.G22. Strict mode (default) "
+            f"requires {ORGAN_ID_STRICT_PATTERN}; the schema states the lenient form."
+        ),
+    ),
+]
+"""An agency code; strict or lenient per the validation settings in effect."""
+
+DOCUMENT_ID_PATTERN = r"^[0-9A-Z.]{5,32},\d{4}/\d{2}/\d{2},\d{1,12}/[^\s,]{1,64}$"
+_DOC_ID = re.compile(
+    r"(?P<organ>[^,]+),(?P<date>\d{4}/\d{2}/\d{2}),(?P<number>\d{1,12})/(?P<notation>[^\s,]{1,64})"
+)
+_NOTATION_BAD = re.compile(r"[\x00-\x1f\x7f-\x9f<>\"'&\\]")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentIdParts:
+    """The four parts of an edXML DocumentId."""
+
+    organ_id: str
+    date: dt.date
+    number: str
+    notation: str
+
+    def __str__(self) -> str:
+        return f"{self.organ_id},{self.date:%Y/%m/%d},{self.number}/{self.notation}"
+
+
+def parse_document_id(value: str, mode: OrganIdMode = OrganIdMode.STRICT) -> DocumentIdParts:
+    """Split and check ``"{OrganId},{yyyy/MM/dd},{number}/{notation}"``; ``ValueError`` if bad."""
+    value = unicodedata.normalize("NFC", value)
+    m = _DOC_ID.fullmatch(value)
+    if m is None:
+        raise ValueError(
+            "expected a DocumentId '{OrganId},{yyyy/MM/dd},{number}/{notation}', "
+            f"e.g. '000.00.00.G22,2015/09/30,7816/VPCP-TTĐT', got {value!r}"
+        )
+    check_organ_id(m["organ"], mode)
+    try:
+        date = dt.datetime.strptime(m["date"], "%Y/%m/%d").date()
+    except ValueError:
+        raise ValueError(f"DocumentId date {m['date']!r} is not a calendar date") from None
+    notation = m["notation"]
+    if _NOTATION_BAD.search(notation) or notation.startswith("/") or notation.endswith("/"):
+        raise ValueError(f"DocumentId notation {notation!r} has a forbidden character")
+    return DocumentIdParts(m["organ"], date, m["number"], notation)
+
+
+def make_document_id(organ_id: str, date: dt.date, number: int | str, notation: str) -> str:
+    """Build a DocumentId string from its parts (checked in strict mode)."""
+    return str(parse_document_id(f"{organ_id},{date:%Y/%m/%d},{number}/{notation}"))
+
+
+def _document_id(value: str, info: ValidationInfo) -> str:
+    return str(parse_document_id(value, current_settings(info).organ_ids))
+
+
+DocumentId = Annotated[
+    str,
+    AfterValidator(_document_id),
+    Field(
+        pattern=DOCUMENT_ID_PATTERN,
+        max_length=128,
+        description=(
+            "edXML DocumentId (QCVN 102:2016 samples): {OrganId},{yyyy/MM/dd},{number}/{notation}"
+        ),
+    ),
+]
+"""An edXML-style document id, NFC, checked part by part."""
+
+
+def _sector(value: str, info: ValidationInfo) -> str:
+    registry = current_settings(info).sectors
+    if value not in registry:
+        known = ", ".join(registry)
+        raise ValueError(f"unknown sector code {value!r}; expected one of: {known}")
+    return value
+
+
+SectorCode = Annotated[
+    str,
+    AfterValidator(_sector),
+    Field(
+        pattern=SECTOR_CODE_PATTERN,
+        description="Lĩnh vực: a code of the sector registry in effect (our own list)",
+    ),
+]
+"""A sector code, checked against the sector registry in effect."""
