@@ -1,0 +1,105 @@
+"""Same-document Reference resolution and digest input: the signature-wrapping defences.
+
+XMLDSig 1.1 §4.4.3.3 lets a Reference URI be anything; our profile takes only ``""``
+(the whole document) and ``"#id"`` (a bare-name XPointer). An ``id`` must occur exactly
+once in the whole document, on one of the caller's allowed attribute names (no DTD-
+declared IDs, no ``xml:id`` magic): a duplicated Id is refused, never "first match wins",
+so the element that was digested is the only one a caller can be handed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from lxml import etree
+
+from ..errors import ConfigurationError, InvalidInput, UnsupportedFeature
+from .c14n import canonicalize
+from .transforms import TransformPlan
+
+__all__ = ["find_by_id", "reference_input"]
+
+_ATTR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_ID_VALUE = re.compile(r"^[^\s()#'\"/]+$")
+
+
+@functools.lru_cache(maxsize=32)
+def _id_xpath(attrs: tuple[str, ...]) -> etree.XPath:
+    for a in attrs:
+        if not _ATTR_NAME.match(a):
+            raise ConfigurationError(f"id attribute name {a!r} is not a plain XML name")
+    if not attrs:
+        raise ConfigurationError("at least one id attribute name is needed")
+    cond = " or ".join(f"@{a}=$v" for a in attrs)
+    # One C-level scan with the value bound as a variable (no string splicing).
+    return etree.XPath(f"//*[{cond}]")
+
+
+def find_by_id(doc: etree._ElementTree, value: str, id_attributes: Sequence[str]) -> etree._Element:
+    """The one element whose allowed id attribute equals ``value``.
+
+    Raises:
+        InvalidInput: no such element, or more than one (signature wrapping defence).
+    """
+    found = _id_xpath(tuple(id_attributes))(doc, v=value)
+    assert isinstance(found, list)
+    if len(found) != 1:
+        what = "not found" if not found else f"found {len(found)} times (ambiguous)"
+        raise InvalidInput(
+            f"Reference target #{value} {what}; it must occur exactly once",
+            code="xmldsig.reference_target",
+        )
+    el = found[0]
+    assert isinstance(el, etree._Element)
+    return el
+
+
+def _resolve(
+    signature: etree._Element, uri: str, id_attributes: Sequence[str]
+) -> tuple[etree._Element, etree._Element | etree._ElementTree]:
+    doc = signature.getroottree()
+    if uri == "":
+        # §4.4.3.3: "" is the whole document without comments (PIs outside the root kept).
+        return doc.getroot(), doc
+    if uri.startswith("#"):
+        value = uri[1:]
+        if value.startswith("xpointer("):
+            raise UnsupportedFeature(
+                f"XPointer reference {uri!r} is not supported", code="xmldsig.reference_uri"
+            )
+        if not _ID_VALUE.match(value):
+            raise InvalidInput(f"Reference URI {uri!r} is not a bare-name id")
+        el = find_by_id(doc, value, id_attributes)
+        return el, el
+    # http:, https:, file:, relative paths, urn:…: never fetched, never read.
+    raise UnsupportedFeature(
+        f"Reference URI {uri!r} is external; only same-document references are supported",
+        code="xmldsig.reference_uri",
+    )
+
+
+def reference_input(
+    signature: etree._Element,
+    uri: str | None,
+    plan: TransformPlan,
+    id_attributes: Sequence[str],
+) -> tuple[etree._Element, bytes]:
+    """The referenced element and the canonical octets its digest is computed over.
+
+    Raises:
+        UnsupportedFeature: external or XPointer URIs, a missing URI attribute.
+        InvalidInput: a target that is absent or not unique.
+    """
+    if uri is None:
+        raise UnsupportedFeature("Reference without URI (application-defined data)")
+    element, node = _resolve(signature, uri, id_attributes)
+    data = canonicalize(
+        node,
+        plan.method,
+        inclusive_prefixes=plan.inclusive_prefixes,
+        exclude=signature if plan.enveloped else None,
+        with_comments=False,  # bare-name and "" node-sets never include comments
+    )
+    return element, data
