@@ -18,6 +18,8 @@ __all__ = [
     "DOCUMENT_ADAPTER",
     "DOCUMENT_TYPES",
     "Document",
+    "check_envelope",
+    "check_expected",
     "json_pointer",
     "parse_document",
     "schema_error_from",
@@ -143,16 +145,25 @@ def parse_document(
         expect: a kind class; any other kind raises ``SchemaError``.
         settings: validation settings (agency-code mode, sector registry).
     """
+    check_envelope(obj)
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"not a JSON-shaped object: {exc}", location="/") from exc
+    return check_expected(validate_document_json(text, obj, settings=settings), expect)
+
+
+def check_envelope(obj: object) -> None:
+    """Raise ``SchemaError`` unless ``obj`` is an object with ``kind`` and ``schema_version``."""
     if not isinstance(obj, Mapping):
         raise SchemaError(f"expected a JSON object, got {type(obj).__name__}", location="/")
     for key in ("kind", "schema_version"):
         if key not in obj:
             raise SchemaError("required field is missing", location=f"/{key}")
-    try:
-        text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise SchemaError(f"not a JSON-shaped object: {exc}", location="/") from exc
-    doc = validate_document_json(text, obj, settings=settings)
+
+
+def check_expected(doc: Document, expect: type[Any] | None) -> Any:
+    """Return ``doc`` if it is an ``expect`` (or ``expect`` is None); ``SchemaError`` if not."""
     if expect is not None and not isinstance(doc, expect):
         raise SchemaError(
             f"expected a {expect.__name__} document, found kind {doc.kind!r}", location="/kind"

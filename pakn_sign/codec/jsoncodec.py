@@ -1,0 +1,192 @@
+"""Model <-> JSON, with a hardened parser for untrusted bytes.
+
+``to_json`` writes the canonical form (sorted keys, compact separators, UTF-8 without ASCII
+escapes, datetimes as ISO 8601 keeping their offset): the same model always gives the same
+bytes, and those bytes are what ``DocumentRef.sha256`` digests. ``loads_strict`` refuses, in
+this order and before any of it costs memory: oversize input, invalid UTF-8 or a BOM,
+nesting deeper than the limit (counted on the raw bytes, so Python's recursion limit is never
+reached), then duplicate keys and NaN/Infinity (RFC 8259 §4 and §6: names SHOULD be unique;
+NaN is not JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any, TypeVar, overload
+
+from ..errors import InvalidInput
+from ..models._base import canonical_json
+from ..models.document import (
+    Document,
+    check_envelope,
+    check_expected,
+    json_pointer,
+    validate_document_json,
+)
+from ..models.settings import ValidationSettings
+
+__all__ = ["DEFAULT_JSON_LIMITS", "JsonLimits", "from_json", "loads_strict", "to_json"]
+
+_D = TypeVar("_D")
+
+
+@dataclass(frozen=True, slots=True)
+class JsonLimits:
+    """Limits applied before and while parsing untrusted JSON."""
+
+    max_bytes: int = 16 * 1024 * 1024
+    """Whole document size; documents carry attachments by digest, not inline."""
+    max_depth: int = 64
+    """Nesting of arrays and objects; our deepest document needs 4."""
+
+
+DEFAULT_JSON_LIMITS = JsonLimits()
+
+# A string token, possessive so it never backtracks; an unterminated string runs to the end
+# (the parser rejects it later). Linear time on any input.
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = tuple(1 if b in b"[{" else -1 if b in b"]}" else 0 for b in range(256))
+
+
+def _max_depth(data: bytes) -> int:
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+class _Marked(dict[str, Any]):
+    """An object in which the parser saw a duplicate key."""
+
+    duplicate: str = ""
+
+
+class _NonFinite:
+    def __init__(self, token: str):
+        self.token = token
+
+
+def _find(node: Any, path: tuple[int | str, ...] = ()) -> tuple[tuple[int | str, ...], Any]:
+    # Iterative depth-first search for the first marked value; depth is already bounded.
+    stack: list[tuple[Any, tuple[int | str, ...]]] = [(node, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, _Marked | _NonFinite):
+            return where, value
+        if isinstance(value, dict):
+            stack.extend((v, (*where, k)) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((v, (*where, i)) for i, v in reversed(list(enumerate(value))))
+    return (), None
+
+
+def loads_strict(data: bytes, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> Any:
+    """Parse untrusted JSON bytes, or raise ``InvalidInput``.
+
+    Args:
+        data: UTF-8 JSON (no BOM).
+        limits: size and depth limits.
+
+    Raises:
+        InvalidInput: too big, not UTF-8, too deep, malformed, duplicate key, NaN/Infinity.
+    """
+    data = bytes(data)
+    if len(data) > limits.max_bytes:
+        raise InvalidInput(f"JSON is {len(data)} bytes; the limit is {limits.max_bytes}")
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise InvalidInput("JSON must not start with a byte order mark (RFC 8259 §8.1)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            "JSON is not valid UTF-8 (RFC 8259 §8.1)", location=f"byte {exc.start}"
+        ) from exc
+    depth = _max_depth(data)
+    if depth > limits.max_depth:
+        raise InvalidInput(f"JSON nests {depth} levels deep; the limit is {limits.max_depth}")
+
+    seen: list[bool] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj: dict[str, Any] = {}
+        for key, value in items:
+            if key in obj and not seen:
+                marked = _Marked(obj)
+                marked.duplicate = key
+                seen.append(True)
+                return marked
+            obj[key] = value
+        return obj
+
+    def constant(token: str) -> _NonFinite:
+        seen.append(True)
+        return _NonFinite(token)
+
+    try:
+        result = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"malformed JSON: {exc.msg}", location=f"line {exc.lineno}, column {exc.colno}"
+        ) from exc
+    except (ValueError, RecursionError) as exc:  # e.g. an integer beyond int_max_str_digits
+        raise InvalidInput(f"JSON value refused: {exc}") from exc
+    if seen:
+        where, bad = _find(result)
+        if isinstance(bad, _Marked):
+            raise InvalidInput(
+                f"duplicate object key {bad.duplicate!r}",
+                location=json_pointer((*where, bad.duplicate), result),
+            )
+        token = bad.token if isinstance(bad, _NonFinite) else "?"
+        raise InvalidInput(
+            f"{token} is not a JSON number (RFC 8259 §6)", location=json_pointer(where, result)
+        )
+    return result
+
+
+def to_json(doc: Document) -> bytes:
+    """The canonical JSON bytes of ``doc`` (deterministic; see the module docstring)."""
+    return canonical_json(doc)
+
+
+@overload
+def from_json(
+    data: bytes,
+    *,
+    expect: None = None,
+    limits: JsonLimits = ...,
+    settings: ValidationSettings | None = None,
+) -> Document: ...
+@overload
+def from_json(
+    data: bytes,
+    *,
+    expect: type[_D],
+    limits: JsonLimits = ...,
+    settings: ValidationSettings | None = None,
+) -> _D: ...
+def from_json(
+    data: bytes,
+    *,
+    expect: type[Any] | None = None,
+    limits: JsonLimits = DEFAULT_JSON_LIMITS,
+    settings: ValidationSettings | None = None,
+) -> Any:
+    """Parse and validate one document from untrusted JSON bytes.
+
+    Args:
+        data: UTF-8 JSON bytes.
+        expect: a kind class (e.g. ``Petition``); any other kind raises ``SchemaError``.
+        limits: size and depth limits, checked before parsing.
+        settings: validation settings (agency-code mode, sector registry).
+
+    Raises:
+        InvalidInput: unreadable JSON (see :func:`loads_strict`).
+        SchemaError: valid JSON that is not a valid document; ``location`` is a JSON pointer.
+    """
+    data = bytes(data)
+    parsed = loads_strict(data, limits)
+    check_envelope(parsed)
+    return check_expected(validate_document_json(data, parsed, settings=settings), expect)
