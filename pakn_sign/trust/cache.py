@@ -1,0 +1,75 @@
+"""A small thread-safe LRU map for validated chains (DESIGN.md §9: 0.85-1.5 ms a chain).
+
+The cache knows nothing about certificates: safety comes from the key ``paths.py`` builds,
+which holds every input the result depends on (see docs/trust.md "The cache").
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+__all__ = ["CacheInfo", "LRUCache"]
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """Counters for tests and benchmarks."""
+
+    hits: int
+    """Lookups answered from the cache."""
+    misses: int
+    """Lookups that were not."""
+    size: int
+    """Entries held now."""
+    maxsize: int
+    """The bound."""
+
+
+class LRUCache(Generic[V]):
+    """Least-recently-used map bounded to ``maxsize`` entries; every method takes one lock."""
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self._maxsize = maxsize
+        self._data: OrderedDict[Hashable, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self._hits = 0
+        self._misses = 0
+
+    def get(self, key: Hashable) -> V | None:
+        """The value for ``key`` (marking it recently used), or ``None``."""
+        with self._lock:
+            try:
+                value = self._data[key]
+            except KeyError:
+                self._misses += 1
+                return None
+            self._data.move_to_end(key)
+            self._hits += 1
+            return value
+
+    def put(self, key: Hashable, value: V) -> None:
+        """Store ``value``; evicts the least recently used entry beyond ``maxsize``."""
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        """Drop every entry and reset the counters."""
+        with self._lock:
+            self._data.clear()
+            self._hits = self._misses = 0
+
+    def info(self) -> CacheInfo:
+        """Current counters."""
+        with self._lock:
+            return CacheInfo(self._hits, self._misses, len(self._data), self._maxsize)

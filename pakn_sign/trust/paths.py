@@ -1,0 +1,354 @@
+"""Certificate path validation with pyhanko-certvalidator (RFC 5280 §6, ETSI EN 319 102-1 §5.2.6).
+
+``validate_chain`` builds a fresh ``ValidationContext`` per call from the frozen
+:class:`TrustPolicy` (explicit roots, explicit moment, local CRLs/OCSPs, revocation rule,
+fetching only if the policy allows it), validates the path at ``at``, checks key usage for
+the :class:`KeyPurpose`, and applies the policy's algorithm and key-size constraints to every
+certificate of the path. Failures raise our errors carrying an ETSI sub-indication.
+
+Successful results are cached (LRU, thread-safe) under a key that holds every input the
+result depends on: the leaf, the candidate certificates, the policy fingerprint (anchors,
+intermediates, CRLs, OCSPs, modes, algorithms…), the exact validation time, the purpose and
+the extra CRL/OCSP bytes. Nothing is cached when the policy fetches over the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import enum
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator import errors as cv_errors
+from pyhanko_certvalidator.policy_decl import (
+    LEGACY_POLICY_MAP,
+    NO_REVOCATION,
+    REQUIRE_REVINFO,
+    CertRevTrustPolicy,
+    DisallowWeakAlgorithmsPolicy,
+    PKIXValidationParams,
+    RevocationCheckingPolicy,
+)
+
+from ..clock import SystemClock, ensure_aware
+from ..errors import (
+    IndeterminateError,
+    InvalidInput,
+    PolicyViolation,
+    UntrustedSigner,
+    VerificationError,
+)
+from .cache import CacheInfo, LRUCache
+from .chain_checks import check_path_crypto, check_purpose, declares_revocation
+from .identity import SignerIdentity
+from .policy import RevocationMode, TrustPolicy
+
+__all__ = [
+    "KeyPurpose",
+    "ValidatedChain",
+    "build_validation_context",
+    "chain_cache_info",
+    "clear_chain_cache",
+    "validate_chain",
+]
+
+T = TypeVar("T")
+
+
+class KeyPurpose(enum.Enum):
+    """What the leaf key is used for; decides the KeyUsage/EKU check (RFC 5280 §4.2.1.3/.12)."""
+
+    DOCUMENT_SIGNING = "document_signing"
+    """KeyUsage digitalSignature or nonRepudiation (policy.key_usage)."""
+    TIMESTAMPING = "timestamping"
+    """EKU id-kp-timeStamping (RFC 3161 §2.3)."""
+    OCSP_SIGNING = "ocsp_signing"
+    """EKU id-kp-OCSPSigning (RFC 6960 §4.2.2.2)."""
+    TLS_SERVER = "tls_server"
+    """EKU id-kp-serverAuth."""
+    TLS_CLIENT = "tls_client"
+    """EKU id-kp-clientAuth."""
+    ANY = "any"
+    """Path validation only, no usage check (``cert verify --purpose any``, PKITS)."""
+
+
+EKU_FOR_PURPOSE = {
+    KeyPurpose.TIMESTAMPING: ExtendedKeyUsageOID.TIME_STAMPING,
+    KeyPurpose.OCSP_SIGNING: ExtendedKeyUsageOID.OCSP_SIGNING,
+    KeyPurpose.TLS_SERVER: ExtendedKeyUsageOID.SERVER_AUTH,
+    KeyPurpose.TLS_CLIENT: ExtendedKeyUsageOID.CLIENT_AUTH,
+}
+
+
+@dataclass(frozen=True)
+class ValidatedChain:
+    """A path that validated: exists only for a success (no ``valid`` flag to forget)."""
+
+    chain: tuple[x509.Certificate, ...]
+    """Leaf first, ends at the trust anchor."""
+    identity: SignerIdentity
+    """The leaf's typed identity."""
+    validation_time: dt.datetime
+    """The moment the path was validated at."""
+    revocation_status: str
+    """``good`` (checked), ``not_checked`` (mode OFF), ``not_declared`` (soft/hard-fail and
+    the leaf names no CRL/OCSP), ``soft_fail`` (data missing, ignored under SOFT_FAIL)."""
+    purpose: KeyPurpose = KeyPurpose.DOCUMENT_SIGNING
+    """The purpose the leaf was checked for."""
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        """The validated end-entity certificate."""
+        return self.chain[0]
+
+    @property
+    def anchor(self) -> x509.Certificate:
+        """The trust anchor the path ends at."""
+        return self.chain[-1]
+
+
+_REVOCATION: dict[RevocationMode, RevocationCheckingPolicy] = {
+    RevocationMode.OFF: NO_REVOCATION,
+    RevocationMode.SOFT_FAIL: LEGACY_POLICY_MAP["soft-fail"],
+    RevocationMode.HARD_FAIL: LEGACY_POLICY_MAP["hard-fail"],
+    RevocationMode.REQUIRE: REQUIRE_REVINFO,
+}
+_CACHE: LRUCache[ValidatedChain] = LRUCache(maxsize=2048)
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(_der(cert))
+
+
+def build_validation_context(
+    policy: TrustPolicy,
+    *,
+    moment: dt.datetime,
+    candidates: Sequence[x509.Certificate] = (),
+    extra_crls: Sequence[bytes] = (),
+    extra_ocsps: Sequence[bytes] = (),
+) -> ValidationContext:
+    """A fresh certvalidator context from ``policy`` (used by ``validate_chain`` and PKITS).
+
+    Anchors only from the policy; fetching only when ``policy.allow_fetching``; the
+    algorithm floor (hash, RSA/DSA size) from the policy; no time tolerance, so ±1 s around
+    notBefore/notAfter decides.
+    """
+    weak = {"md2", "md5"} | (set() if policy.unsafe_sha1 else {"sha1"})
+    algo_policy = DisallowWeakAlgorithmsPolicy(  # type: ignore[no-untyped-call]
+        weak_hash_algos=frozenset(weak),
+        rsa_key_size_threshold=policy.min_rsa_bits,
+        dsa_key_size_threshold=1024 if policy.unsafe_legacy_keys else 1 << 20,
+    )
+    off = policy.revocation is RevocationMode.OFF
+    return ValidationContext(
+        trust_roots=[_asn1(c) for c in policy.anchors],
+        other_certs=[_asn1(c) for c in (*policy.intermediates, *candidates)],
+        moment=moment,
+        allow_fetching=policy.allow_fetching and not off,
+        crls=[] if off else [*policy.crls, *extra_crls],
+        ocsps=[] if off else [*policy.ocsps, *extra_ocsps],
+        revinfo_policy=CertRevTrustPolicy(_REVOCATION[policy.revocation]),
+        time_tolerance=dt.timedelta(0),
+        algorithm_usage_policy=algo_policy,
+    )
+
+
+def _run(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run certvalidator's async API from sync code, without leaking loops or warnings."""
+
+    async def main() -> T:
+        return await factory()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    # Called from inside an event loop (e.g. an ASGI handler): use a private thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+def _fail(exc: Exception) -> VerificationError:
+    """Map certvalidator errors to ours with ETSI EN 319 102-1 sub-indications."""
+    msg = str(exc) or type(exc).__name__
+    if isinstance(exc, cv_errors.RevokedError):
+        return UntrustedSigner(msg, sub_indication="REVOKED", code="verify.revoked")
+    if isinstance(exc, cv_errors.InsufficientRevinfoError):
+        return IndeterminateError(msg, sub_indication="TRY_LATER", code="verify.revocation_unknown")
+    if isinstance(exc, cv_errors.InsufficientPOEError):
+        return IndeterminateError(msg, sub_indication="NO_POE", code="verify.no_poe")
+    if isinstance(exc, cv_errors.ExpiredError):
+        return IndeterminateError(
+            msg, sub_indication="OUT_OF_BOUNDS_NO_POE", code="verify.certificate_expired"
+        )
+    if isinstance(exc, cv_errors.NotYetValidError):
+        return UntrustedSigner(
+            msg, sub_indication="NOT_YET_VALID", code="verify.certificate_not_yet_valid"
+        )
+    if isinstance(exc, cv_errors.DisallowedAlgorithmError):
+        return PolicyViolation(
+            msg, sub_indication="CRYPTO_CONSTRAINTS_FAILURE", code="verify.algorithm_not_allowed"
+        )
+    if isinstance(exc, cv_errors.PathBuildingError):
+        return UntrustedSigner(
+            msg, sub_indication="NO_CERTIFICATE_CHAIN_FOUND", code="verify.no_chain"
+        )
+    return UntrustedSigner(
+        msg, sub_indication="CHAIN_CONSTRAINTS_FAILURE", code="verify.chain_invalid"
+    )
+
+
+def _cache_key(
+    leaf: x509.Certificate,
+    policy: TrustPolicy,
+    candidates: Sequence[x509.Certificate],
+    moment: dt.datetime,
+    purpose: KeyPurpose,
+    extra_crls: Sequence[bytes],
+    extra_ocsps: Sequence[bytes],
+) -> tuple[Any, ...]:
+    def digest(items: Sequence[bytes]) -> tuple[bytes, ...]:
+        return tuple(hashlib.sha256(b).digest() for b in items)
+
+    return (
+        hashlib.sha256(_der(leaf)).digest(),
+        digest([_der(c) for c in candidates]),
+        policy.fingerprint,
+        moment.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        purpose,
+        digest(list(extra_crls)),
+        digest(list(extra_ocsps)),
+    )
+
+
+def validate_chain(
+    leaf: x509.Certificate,
+    *,
+    policy: TrustPolicy,
+    candidates: Sequence[x509.Certificate] = (),
+    at: dt.datetime | None = None,
+    purpose: KeyPurpose = KeyPurpose.DOCUMENT_SIGNING,
+    extra_crls: Sequence[bytes] = (),
+    extra_ocsps: Sequence[bytes] = (),
+    pkix_params: PKIXValidationParams | None = None,
+) -> ValidatedChain:
+    """Validate ``leaf`` to one of ``policy.anchors`` at ``at``.
+
+    Args:
+        leaf: the end-entity certificate.
+        policy: anchors, intermediates, revocation data and rules, algorithm constraints.
+        candidates: more untrusted certificates for path building (e.g. from the signature).
+        at: validation time; ``None`` means ``policy.validation_time`` or else now.
+        purpose: the KeyUsage/EKU the leaf must allow.
+        extra_crls, extra_ocsps: DER revocation data found with the signature (B-LT).
+        pkix_params: RFC 5280 §6.1.1 policy inputs (PKITS); never cached.
+
+    Raises:
+        UntrustedSigner: NO_CERTIFICATE_CHAIN_FOUND, REVOKED, NOT_YET_VALID,
+            CHAIN_CONSTRAINTS_FAILURE (path checks, key usage).
+        IndeterminateError: TRY_LATER (revocation status unavailable), OUT_OF_BOUNDS_NO_POE.
+        PolicyViolation: CRYPTO_CONSTRAINTS_FAILURE (algorithm or key size in the path).
+    """
+    if at is not None:
+        moment = ensure_aware(at, name="at")
+    elif policy.validation_time is not None:
+        moment = policy.validation_time
+    else:
+        moment = SystemClock().now()
+    cacheable = not policy.allow_fetching and pkix_params is None
+    key = _cache_key(leaf, policy, candidates, moment, purpose, extra_crls, extra_ocsps)
+    if cacheable:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            return hit
+    result = _validate_uncached(
+        leaf, policy, candidates, moment, purpose, extra_crls, extra_ocsps, pkix_params
+    )
+    if cacheable:
+        _CACHE.put(key, result)
+    return result
+
+
+def _validate_uncached(
+    leaf: x509.Certificate,
+    policy: TrustPolicy,
+    candidates: Sequence[x509.Certificate],
+    moment: dt.datetime,
+    purpose: KeyPurpose,
+    extra_crls: Sequence[bytes],
+    extra_ocsps: Sequence[bytes],
+    pkix_params: PKIXValidationParams | None,
+) -> ValidatedChain:
+    try:
+        ctx = build_validation_context(
+            policy,
+            moment=moment,
+            candidates=candidates,
+            extra_crls=extra_crls,
+            extra_ocsps=extra_ocsps,
+        )
+        asn1_leaf = _asn1(leaf)
+    except ValueError as exc:
+        raise InvalidInput(f"certificate or revocation data cannot be read: {exc}") from exc
+
+    async def go() -> Any:
+        validator = CertificateValidator(asn1_leaf, validation_context=ctx, pkix_params=pkix_params)
+        try:
+            return await validator.async_validate_path()
+        finally:
+            await ctx.aclose()  # type: ignore[no-untyped-call]
+
+    try:
+        path = _run(go)
+    except (cv_errors.PathError, cv_errors.ValidationError) as exc:
+        raise _fail(exc) from exc
+    except (ValueError, TypeError) as exc:
+        # asn1crypto parses lazily: malformed extensions surface here.
+        raise UntrustedSigner(
+            f"certificate path could not be processed: {exc}",
+            sub_indication="CHAIN_CONSTRAINTS_FAILURE",
+            code="verify.chain_invalid",
+        ) from exc
+    known = {_der(c): c for c in (leaf, *policy.anchors, *policy.intermediates, *candidates)}
+    chain: list[x509.Certificate] = []
+    for a in reversed(list(path.iter_certs(include_root=True))):
+        der = a.dump()
+        chain.append(known.get(der) or x509.load_der_x509_certificate(der))
+    check_path_crypto(chain, policy)
+    check_purpose(leaf, purpose, policy, EKU_FOR_PURPOSE.get(purpose))
+    if policy.revocation is RevocationMode.OFF:
+        status = "not_checked"
+    elif ctx.soft_fail_exceptions:
+        status = "soft_fail"
+    elif policy.revocation is not RevocationMode.REQUIRE and not declares_revocation(leaf):
+        status = "not_declared"
+    else:
+        status = "good"
+    identity = SignerIdentity.from_certificate(leaf)
+    if purpose is KeyPurpose.DOCUMENT_SIGNING:
+        policy.check_signer(identity)
+    return ValidatedChain(tuple(chain), identity, moment, status, purpose)
+
+
+def clear_chain_cache() -> None:
+    """Empty the validated-chain cache (tests, or after rotating trust out of band)."""
+    _CACHE.clear()
+
+
+def chain_cache_info() -> CacheInfo:
+    """Hits, misses and size of the validated-chain cache."""
+    return _CACHE.info()
