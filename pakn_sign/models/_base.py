@@ -36,6 +36,8 @@ __all__ = [
     "WireModel",
     "canonical_json",
     "document_digest",
+    "nfc_line",
+    "nfc_text",
 ]
 
 _T = TypeVar("_T")
@@ -51,7 +53,7 @@ def _require_wire_keys(schema: dict[str, Any]) -> None:
     # defaults: every document carries its version marker (STYLE.md §6).
     props = schema.get("properties", {})
     required = schema.setdefault("required", [])
-    for key in ("schema_version", "kind"):
+    for key in ("type", "schema_version", "kind"):
         if key in props and key not in required:
             required.insert(0, key)
 
@@ -81,19 +83,21 @@ def _clean_text(value: str, *, single_line: bool) -> str:
     return value
 
 
-def _nfc_line(value: str) -> str:
+def nfc_line(value: str) -> str:
+    """NFC, LF line ends, no control characters, stripped, a single non-blank line."""
     return _clean_text(value, single_line=True)
 
 
-def _nfc_text(value: str) -> str:
+def nfc_text(value: str) -> str:
+    """NFC, LF line ends, no control characters other than TAB and LF, not blank."""
     return _clean_text(value, single_line=False)
 
 
-Name = Annotated[str, AfterValidator(_nfc_line), Field(min_length=1, max_length=200)]
+Name = Annotated[str, AfterValidator(nfc_line), Field(min_length=1, max_length=200)]
 """Single-line NFC text of at most 200 characters (people's and agencies' names)."""
-Line = Annotated[str, AfterValidator(_nfc_line), Field(min_length=1, max_length=500)]
+Line = Annotated[str, AfterValidator(nfc_line), Field(min_length=1, max_length=500)]
 """Single-line NFC text of at most 500 characters (titles, addresses, file names)."""
-Text = Annotated[str, AfterValidator(_nfc_text), Field(min_length=1, max_length=20_000)]
+Text = Annotated[str, AfterValidator(nfc_text), Field(min_length=1, max_length=20_000)]
 """Multi-line NFC text of at most 20,000 characters (petition content, answers, reasons)."""
 
 

@@ -12,9 +12,9 @@ import enum
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from ._base import Line, Name, Sha256Hex, WireModel, document_digest
+from ._base import Line, Name, Sha256Hex, WireModel, document_digest, nfc_line
 from .identifiers import DocumentId
 
 __all__ = [
@@ -48,7 +48,9 @@ Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254, description=
 TaxCode = Annotated[
     str, Field(pattern=r"^\d{10}(-\d{3})?$", description="Mã số thuế (MST): 10 or 10-3 digits")
 ]
-FileName = Annotated[Line, Field(max_length=255, pattern=r"^[^/\\]+$")]
+FileName = Annotated[
+    str, Field(pattern=r"^[^/\\]+$"), AfterValidator(nfc_line), Field(min_length=1, max_length=255)
+]
 
 
 class Channel(enum.StrEnum):

@@ -68,7 +68,6 @@ def _organ_id(value: str, info: ValidationInfo) -> str:
 
 OrganId = Annotated[
     str,
-    AfterValidator(_organ_id),
     Field(
         pattern=ORGAN_ID_LENIENT_PATTERN,
         max_length=32,
@@ -77,6 +76,7 @@ OrganId = Annotated[
             f"requires {ORGAN_ID_STRICT_PATTERN}; the schema states the lenient form."
         ),
     ),
+    AfterValidator(_organ_id),
 ]
 """An agency code; strict or lenient per the validation settings in effect."""
 
@@ -131,7 +131,6 @@ def _document_id(value: str, info: ValidationInfo) -> str:
 
 DocumentId = Annotated[
     str,
-    AfterValidator(_document_id),
     Field(
         pattern=DOCUMENT_ID_PATTERN,
         max_length=128,
@@ -139,6 +138,7 @@ DocumentId = Annotated[
             "edXML DocumentId (QCVN 102:2016 samples): {OrganId},{yyyy/MM/dd},{number}/{notation}"
         ),
     ),
+    AfterValidator(_document_id),
 ]
 """An edXML-style document id, NFC, checked part by part."""
 
@@ -153,10 +153,10 @@ def _sector(value: str, info: ValidationInfo) -> str:
 
 SectorCode = Annotated[
     str,
-    AfterValidator(_sector),
     Field(
         pattern=SECTOR_CODE_PATTERN,
         description="Lĩnh vực: a code of the sector registry in effect (our own list)",
     ),
+    AfterValidator(_sector),
 ]
 """A sector code, checked against the sector registry in effect."""
