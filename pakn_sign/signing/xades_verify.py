@@ -1,0 +1,262 @@
+"""Check one XAdES signature: core XMLDSig, SignedProperties, signing certificate, layout.
+
+Cryptography and structure only; trust (paths, revocation, timestamps' TSA chains,
+signer requirements) is applied by :mod:`pakn_sign.verify_xades` above this layer.
+
+ETSI EN 319 102-1 §5.2.3 (identification of the signing certificate) and EN 319 132-1
+§5.2.2: the ``SigningCertificateV2`` of the *signed* properties must name the certificate
+whose key verified the SignatureValue; otherwise an attacker could swap the KeyInfo
+certificate for another with the same key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography import x509
+from lxml import etree
+
+from ..errors import IndeterminateError, InvalidSignature, PolicyViolation
+from .algorithms import DigestAlgorithm, SignatureAlgorithm
+from .xades_order import SignerRole
+from .xades_props import (
+    SIGNED_PROPERTIES_TYPE,
+    XADES_NS,
+    SignedProps,
+    UnsignedProps,
+    cert_ref_matches,
+    parse_signed_properties,
+    parse_unsigned_properties,
+)
+from .xmldsig import KeyResolver, VerifiedReference, VerifiedSignature, verify_signature
+
+__all__ = ["CheckedXAdES", "CoreXAdES", "check_pakn_signature", "verify_xades_core"]
+
+_X = "{" + XADES_NS + "}"
+_FORMAT = "FORMAT_FAILURE"
+
+
+@dataclass(frozen=True, slots=True)
+class CoreXAdES:
+    """A signature whose XMLDSig core, SignedProperties reference and signing cert verified."""
+
+    verified: VerifiedSignature
+    qualifying_properties: etree._Element
+    signed_properties: SignedProps
+    signed_properties_reference: VerifiedReference
+    unsigned: UnsignedProps
+    certificate: x509.Certificate | None
+    """The certificate named by SigningCertificate(V2) that holds the verifying key."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedXAdES:
+    """A pakn_sign-profile signature that passed every structural and crypto check."""
+
+    id: str
+    core: CoreXAdES
+    role: SignerRole
+    document_reference: VerifiedReference
+    covers: frozenset[str]
+    """Ids of earlier ``ds:Signature`` siblings this signature covers."""
+    certificate: x509.Certificate
+    candidates: tuple[x509.Certificate, ...]
+    """KeyInfo and CertificateValues certificates, offered for path building."""
+
+    @property
+    def algorithm(self) -> SignatureAlgorithm:
+        """The SignatureMethod as signed."""
+        return self.core.verified.algorithm
+
+
+def _qualifying_properties(sig_el: etree._Element) -> etree._Element:
+    sig_id = sig_el.get("Id")
+    found = [
+        qp
+        for qp in sig_el.iterfind(
+            "{http://www.w3.org/2000/09/xmldsig#}Object/" + _X + "QualifyingProperties"
+        )
+    ]
+    if len(found) != 1:
+        raise InvalidSignature(
+            f"expected one xades:QualifyingProperties in the signature, found {len(found)}",
+            location=sig_id,
+            sub_indication=_FORMAT,
+        )
+    qp = found[0]
+    if sig_id is None or qp.get("Target") != "#" + sig_id:
+        raise InvalidSignature(
+            f"QualifyingProperties Target {qp.get('Target')!r} does not name this signature",
+            location=sig_id,
+            sub_indication=_FORMAT,
+        )
+    return qp
+
+
+def verify_xades_core(
+    sig_el: etree._Element,
+    *,
+    allowed_algorithms: frozenset[SignatureAlgorithm],
+    allowed_digests: frozenset[DigestAlgorithm],
+    key_resolver: KeyResolver | None = None,
+) -> CoreXAdES:
+    """Verify the XMLDSig core and the XAdES signed-properties binding of one signature.
+
+    1. XMLDSig core (every Reference digest, then SignatureValue) by the engine.
+    2. Exactly one verified Reference covers this signature's SignedProperties
+       (EN 319 132-1 §6.3 (8)): an unsigned "signed" property is no property.
+    3. SigningCertificate(V2) names the certificate holding the verifying key (§5.2.2).
+
+    Raises:
+        InvalidSignature: digest or value mismatch, SignedProperties not covered.
+        IndeterminateError: NO_SIGNING_CERTIFICATE_FOUND.
+        InvalidInput / UnsupportedFeature: malformed or outside the profile.
+    """
+    verified = verify_signature(
+        sig_el,
+        key_resolver=key_resolver,
+        allowed_algorithms=allowed_algorithms,
+        allowed_digests=allowed_digests,
+    )
+    qp = _qualifying_properties(sig_el)
+    sp_elements = qp.findall(_X + "SignedProperties")
+    refs = [r for r in verified.references if len(sp_elements) == 1 and r.element is sp_elements[0]]
+    if len(refs) != 1:
+        raise InvalidSignature(
+            "the SignedProperties are not covered by exactly one signed Reference",
+            location=sig_el.get("Id"),
+            sub_indication=_FORMAT,
+        )
+    if refs[0].type not in (None, SIGNED_PROPERTIES_TYPE):
+        raise InvalidSignature(
+            f"SignedProperties Reference has Type {refs[0].type!r}",
+            location=sig_el.get("Id"),
+            sub_indication=_FORMAT,
+        )
+    props = parse_signed_properties(sp_elements[0])
+    cert = _signing_certificate(verified, props)
+    return CoreXAdES(
+        verified=verified,
+        qualifying_properties=qp,
+        signed_properties=props,
+        signed_properties_reference=refs[0],
+        unsigned=parse_unsigned_properties(qp),
+        certificate=cert,
+    )
+
+
+def _signing_certificate(verified: VerifiedSignature, props: SignedProps) -> x509.Certificate:
+    where = verified.signature.get("Id")
+    if not props.cert_refs:
+        raise IndeterminateError(
+            "no SigningCertificate(V2) among the signed properties",
+            location=where,
+            sub_indication="NO_SIGNING_CERTIFICATE_FOUND",
+        )
+    cert = verified.certificate
+    if cert is None:
+        # A resolver-supplied key: find the KeyInfo certificate holding it.
+        for cand in verified.key_info.certificates:
+            if cand.public_key() == verified.public_key:
+                cert = cand
+                break
+    if cert is None or cert.public_key() != verified.public_key:
+        raise IndeterminateError(
+            "no certificate holds the key that verified the signature",
+            location=where,
+            sub_indication="NO_SIGNING_CERTIFICATE_FOUND",
+        )
+    if not any(cert_ref_matches(ref, cert) for ref in props.cert_refs):
+        raise IndeterminateError(
+            "SigningCertificate(V2) does not name the certificate that verified the signature",
+            location=where,
+            sub_indication="NO_SIGNING_CERTIFICATE_FOUND",
+        )
+    return cert
+
+
+def check_pakn_signature(
+    sig_el: etree._Element,
+    *,
+    document: etree._Element,
+    earlier: Mapping[str, etree._Element],
+    allowed_algorithms: frozenset[SignatureAlgorithm],
+    allowed_digests: frozenset[DigestAlgorithm],
+) -> CheckedXAdES:
+    """Check a signature of the pakn_sign layout (``pakn:Signed``, DESIGN.md §4).
+
+    Every verified Reference must be one of: the document element (exactly once), this
+    signature's SignedProperties (exactly once), or an *earlier* sibling ``ds:Signature``.
+    Anything else (a second document, a later signature, KeyInfo, an Object) is refused:
+    nothing outside that scope is ever returned as signed.
+
+    Raises:
+        InvalidSignature, IndeterminateError, PolicyViolation, InvalidInput.
+    """
+    sig_id = sig_el.get("Id")
+    if not sig_id:
+        raise InvalidSignature("ds:Signature has no Id", sub_indication=_FORMAT)
+    core = verify_xades_core(
+        sig_el, allowed_algorithms=allowed_algorithms, allowed_digests=allowed_digests
+    )
+    doc_refs: list[VerifiedReference] = []
+    covered: list[str] = []
+    for ref in core.verified.references:
+        if ref is core.signed_properties_reference:
+            continue
+        if ref.element is document and not ref.enveloped:
+            doc_refs.append(ref)
+            continue
+        hit = [sid for sid, el in earlier.items() if el is ref.element and not ref.enveloped]
+        if not hit:
+            raise InvalidSignature(
+                f"Reference {ref.uri!r} points outside the signed scope (document, own "
+                "SignedProperties, earlier signatures)",
+                location=sig_id,
+                sub_indication=_FORMAT,
+            )
+        covered.append(hit[0])
+    if len(doc_refs) != 1:
+        raise InvalidSignature(
+            f"expected exactly one Reference to the document, found {len(doc_refs)}",
+            location=sig_id,
+            sub_indication=_FORMAT,
+        )
+    if len(set(covered)) != len(covered):
+        raise InvalidSignature(
+            "an earlier signature is referenced twice", location=sig_id, sub_indication=_FORMAT
+        )
+    roles = core.signed_properties.claimed_roles
+    if len(roles) != 1 or roles[0] not in {r.value for r in SignerRole}:
+        raise PolicyViolation(
+            f"expected one claimed role 'personal' or 'organisation', found {list(roles)}",
+            location=sig_id,
+            sub_indication="SIG_CONSTRAINTS_FAILURE",
+            code="verify.signature_role",
+        )
+    assert core.certificate is not None
+    candidates = tuple(core.verified.key_info.certificates) + tuple(
+        _load_certs(core.unsigned.certificate_values, sig_id)
+    )
+    return CheckedXAdES(
+        id=sig_id,
+        core=core,
+        role=SignerRole(roles[0]),
+        document_reference=doc_refs[0],
+        covers=frozenset(covered),
+        certificate=core.certificate,
+        candidates=candidates,
+    )
+
+
+def _load_certs(ders: tuple[bytes, ...], where: str) -> list[x509.Certificate]:
+    from ..errors import InvalidInput
+
+    out = []
+    for der in ders:
+        try:
+            out.append(x509.load_der_x509_certificate(der))
+        except ValueError as exc:
+            raise InvalidInput("malformed EncapsulatedX509Certificate", location=where) from exc
+    return out
