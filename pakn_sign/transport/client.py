@@ -1,0 +1,116 @@
+"""HTTP(S) client side of the exchange (httpx): streams frozen bytes, returns raw receipts.
+
+Wire format of ``POST /v1/messages``: header ``Pakn-Header-Length: N``; body = the N bytes
+of the sealed envelope header, then every part's bytes in manifest order (sizes are in the
+signed manifest, so no other framing is needed and no part is ever buffered whole).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Callable, Sequence
+
+import httpx
+
+from ..errors import DeliveryError
+from .faults import FaultInjector
+from .store import PartRef
+
+__all__ = ["ENVELOPE_MEDIA_TYPE", "MAX_RECEIPT_BYTES", "HTTPTransport"]
+
+ENVELOPE_MEDIA_TYPE = "application/vnd.pakn.envelope"
+MAX_RECEIPT_BYTES = 256 * 1024
+_CHUNK = 256 * 1024
+
+
+class HTTPTransport:
+    """Delivers messages over HTTP(S); one pooled client per peer TLS configuration.
+
+    Args:
+        ssl_for: returns the client ``SSLContext`` for an endpoint (pinned from the
+            directory), or ``None`` for plain HTTP (loopback tests of the protocol only).
+        timeout: seconds for connect/read/write.
+        transport_for: an httpx transport per endpoint (in-process ASGI apps in tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl_for: Callable[[str], ssl.SSLContext | None],
+        timeout: float = 30.0,
+        transport_for: Callable[[str], httpx.AsyncBaseTransport | None] | None = None,
+    ) -> None:
+        self._ssl_for = ssl_for
+        self._transport_for = transport_for
+        self._timeout = httpx.Timeout(timeout)
+        self._clients: dict[tuple[str, int], httpx.AsyncClient] = {}
+
+    def _client(self, endpoint: str) -> httpx.AsyncClient:
+        ctx = self._ssl_for(endpoint)
+        key = (endpoint, id(ctx))
+        client = self._clients.get(key)
+        if client is None:
+            client = httpx.AsyncClient(
+                verify=ctx if ctx is not None else False,
+                transport=self._transport_for(endpoint) if self._transport_for else None,
+                timeout=self._timeout,
+                limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+                trust_env=False,  # never pick up proxies or CA bundles from the environment
+            )
+            self._clients[key] = client
+        return client
+
+    async def post_message(
+        self, endpoint: str, header: bytes, parts: Sequence[PartRef], faults: FaultInjector
+    ) -> tuple[int, bytes]:
+        """Stream one message; return (status, receipt bytes). Network errors -> DeliveryError."""
+
+        async def body() -> AsyncIterator[bytes]:
+            yield header
+            for index, part in enumerate(parts):
+                with open(part.path, "rb") as fh:
+                    while chunk := fh.read(_CHUNK):
+                        yield chunk
+                        if index == 0:
+                            faults.hit("sender.mid_upload")
+
+        total = len(header) + sum(p.size for p in parts)
+        try:
+            response = await self._client(endpoint).post(
+                endpoint.rstrip("/") + "/v1/messages",
+                content=body(),
+                headers={
+                    "content-type": ENVELOPE_MEDIA_TYPE,
+                    "content-length": str(total),
+                    "pakn-header-length": str(len(header)),
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"POST to {endpoint} failed: {type(exc).__name__}: {exc}") from exc
+        return self._receipt(response, endpoint)
+
+    async def get_receipt(self, endpoint: str, message_id: str) -> bytes | None:
+        """The receipt the peer stored for ``message_id``, or None if it has none."""
+        try:
+            response = await self._client(endpoint).get(
+                endpoint.rstrip("/") + f"/v1/receipts/{message_id}"
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"GET receipt from {endpoint} failed: {exc}") from exc
+        if response.status_code == 404:
+            return None
+        return self._receipt(response, endpoint)[1]
+
+    @staticmethod
+    def _receipt(response: httpx.Response, endpoint: str) -> tuple[int, bytes]:
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise DeliveryError(f"{endpoint} answered HTTP {response.status_code}; will retry")
+        content = response.content
+        if len(content) > MAX_RECEIPT_BYTES:
+            raise DeliveryError(f"{endpoint} sent an oversized response ({len(content)} bytes)")
+        return response.status_code, content
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()

@@ -1,0 +1,151 @@
+"""A node: one agency's outbox, inbox, directory, spool and keys, wired together.
+
+This is the I/O shell (files, SQLite, the clock, the fault variable); the protocol logic
+lives in ``sender``, ``receiver``, ``sealing`` and ``directory``.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from pydantic import AwareDatetime
+
+from ..clock import Clock, SystemClock
+from ..signing.signers import Signer
+from .audit import AuditRecord, Checkpoint, verify_chain
+from .backoff import RetryPolicy
+from .client import HTTPTransport
+from .directory import Directory
+from .faults import FaultInjector
+from .receiver import Receiver
+from .sealing import open_sealed, seal
+from .sender import Sender
+from .server import InboxApp
+from .spool import Spool
+from .store_sqlite import SQLiteStore
+from .tls import client_context
+from .wire import _Wire
+
+__all__ = ["Node", "NodeConfig", "TLSFiles"]
+
+CHECKPOINT_TYP = "pakn-audit-checkpoint+json"
+
+
+class CheckpointPayload(_Wire):
+    """What a checkpoint signs."""
+
+    seq: int
+    head: str
+    at: AwareDatetime
+
+
+@dataclass(frozen=True, slots=True)
+class TLSFiles:
+    """This node's TLS certificate and key (PEM) for mutual TLS."""
+
+    cert: Path
+    key: Path
+
+
+@dataclass
+class NodeConfig:
+    """Everything a node needs; ``data_dir`` holds ``node.db`` and ``spool/``."""
+
+    agency_code: str
+    data_dir: Path
+    signer: Signer
+    directory: Directory
+    tls: TLSFiles | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    transport_for: Callable[[str], httpx.AsyncBaseTransport | None] | None = None
+
+
+class Node:
+    """Sender + Receiver + ASGI app over one store."""
+
+    def __init__(self, config: NodeConfig):
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = SQLiteStore(config.data_dir / "node.db")
+        self.spool = Spool(config.data_dir / "spool")
+        self.directory = config.directory
+        self.receiver = Receiver(
+            me=config.agency_code,
+            signer=config.signer,
+            store=self.store,
+            directory=self.directory,
+            spool=self.spool,
+            clock=config.clock,
+            faults=config.faults,
+        )
+        self.http = HTTPTransport(ssl_for=self._ssl_for, transport_for=config.transport_for)
+        self.sender = Sender(
+            me=config.agency_code,
+            signer=config.signer,
+            store=self.store,
+            directory=self.directory,
+            spool=self.spool,
+            clock=config.clock,
+            transport=self.http,
+            retry=config.retry,
+            faults=config.faults,
+        )
+        self.app = InboxApp(self.receiver, directory=self.directory)
+        self._ssl_cache: dict[tuple[str, ...], ssl.SSLContext] = {}
+
+    def _ssl_for(self, endpoint: str) -> ssl.SSLContext | None:
+        if not endpoint.startswith("https://"):
+            return None
+        tls = self.config.tls
+        if tls is None:
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError("an https endpoint needs this node's TLS certificate")
+        pins = tuple(
+            cert
+            for p in self.directory.partners()
+            if p.endpoint and p.endpoint.rstrip("/") == endpoint.rstrip("/")
+            for cert in p.tls_certificates
+        )
+        ctx = self._ssl_cache.get(pins)
+        if ctx is None:
+            ctx = client_context(cert=tls.cert, key=tls.key, pinned_server_certs=pins)
+            self._ssl_cache[pins] = ctx
+        return ctx
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the current head of the audit chain (None if the log is empty)."""
+        records = self.store.audit_records()
+        if not records:
+            return None
+        last = records[-1]
+        payload = CheckpointPayload(seq=last.seq, head=last.hash.hex(), at=self.config.clock.now())
+        cp = Checkpoint(last.seq, last.hash, seal(payload, self.config.signer, typ=CHECKPOINT_TYP))
+        self.store.add_checkpoint(cp)
+        return cp
+
+    def verify_audit(self, pins: frozenset[str]) -> int:
+        """Verify the audit chain and every checkpoint against ``pins`` (our seal)."""
+        return verify_audit_log(self.store.audit_records(), self.store.checkpoints(), pins)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        self.store.close()
+
+
+def verify_audit_log(
+    records: list[AuditRecord], checkpoints: list[Checkpoint], pins: frozenset[str]
+) -> int:
+    """Check the chain and the signed checkpoints; return the number of records verified."""
+
+    def check(cp: Checkpoint) -> dict[str, object]:
+        opened = open_sealed(cp.signed, CheckpointPayload, typ=CHECKPOINT_TYP, pinned=pins)
+        return {"seq": opened.model.seq, "head": opened.model.head}
+
+    return verify_chain(records, checkpoints, verify_checkpoint=check)

@@ -1,0 +1,354 @@
+"""The receiving side of the exchange, independent of HTTP.
+
+Order of work for one message (DESIGN.md §6):
+(1) verify the sealed header against the sender's pinned key from the directory;
+(2) check recipient, replay window and limits BEFORE reading any part;
+(3) dedup on (authenticated sender, message id): same digest -> the stored receipt again,
+    other digest -> signed refusal and an audit alert;
+(4) stream parts to the spool, hashing, and fsync;
+(5) commit the inbox row and its audit record in one transaction;
+(6) sign the receipt and store it, so duplicates and GETs replay the same bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..clock import Clock
+from ..errors import InvalidInput, PaknSignError, StoreError, VerificationError
+from ..signing.signers import Signer
+from .directory import Directory, DirectoryError
+from .faults import FaultInjector
+from .sealing import open_sealed, seal
+from .spool import Spool
+from .store import PartRef, Store
+from .wire import EnvelopeHeader, Receipt
+
+__all__ = ["ENVELOPE_TYP", "RECEIPT_TYP", "ChunkReader", "ReceiveOutcome", "Receiver"]
+
+log = logging.getLogger(__name__)
+
+ENVELOPE_TYP = "pakn-envelope+json"
+RECEIPT_TYP = "pakn-receipt+json"
+
+
+def _claimed_header(header_bytes: bytes) -> EnvelopeHeader | None:
+    """The header as claimed, WITHOUT trusting it: only to address a signed refusal.
+
+    The sender can match the refusal to its message (id and digest); nothing else is
+    taken from an unverified header.
+    """
+    from ..signing.b64 import b64url_decode
+    from .wire import parse_wire
+
+    try:
+        obj = json.loads(header_bytes)
+        return parse_wire(EnvelopeHeader, b64url_decode(obj["payload"]), what="claimed header")
+    except (PaknSignError, ValueError, KeyError, TypeError):
+        return None
+
+
+class ChunkReader:
+    """Reads exact byte counts from an async stream of chunks, never buffering a whole part."""
+
+    def __init__(self, chunks: AsyncIterator[bytes]):
+        self._it = chunks
+        self._buf = b""
+
+    async def read_exact(self, n: int) -> bytes:
+        out = bytearray()
+        async for piece in self.iter_exact(n):
+            out += piece
+        return bytes(out)
+
+    async def iter_exact(self, n: int) -> AsyncIterator[bytes]:
+        remaining = n
+        while remaining:
+            if not self._buf:
+                try:
+                    self._buf = await self._it.__anext__()
+                except StopAsyncIteration:
+                    raise InvalidInput(f"body ended {remaining} bytes early") from None
+                continue
+            piece, self._buf = self._buf[:remaining], self._buf[remaining:]
+            remaining -= len(piece)
+            yield piece
+
+    async def at_end(self) -> bool:
+        if self._buf:
+            return False
+        try:
+            self._buf = await self._it.__anext__()
+        except StopAsyncIteration:
+            return True
+        return not self._buf and await self.at_end()
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveOutcome:
+    """What the HTTP shell answers: a status code and the signed receipt bytes."""
+
+    status: int
+    receipt: bytes
+    accepted: bool
+    duplicate: bool = False
+
+
+@dataclass
+class Receiver:
+    """One node's inbox logic.
+
+    Args:
+        me: this node's agency code.
+        signer: this node's organisation seal (signs receipts).
+        store, directory, spool: durable state.
+        clock: injected time.
+        skew: tolerated clock difference on the signed created/expires times.
+    """
+
+    me: str
+    signer: Signer
+    store: Store
+    directory: Directory
+    spool: Spool
+    clock: Clock
+    skew: dt.timedelta = dt.timedelta(minutes=5)
+    max_header_bytes: int = 256 * 1024
+    max_part_bytes: int = 4 * 1024 * 1024 * 1024
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    _locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
+
+    async def receive(self, header_bytes: bytes, body: ChunkReader) -> ReceiveOutcome:
+        """Process one message; always returns a signed receipt (positive or negative).
+
+        Raises:
+            StoreError: the message could not be stored durably (the sender retries).
+        """
+        now = self.clock.now()
+        if len(header_bytes) > self.max_header_bytes:
+            return self._refuse(None, None, "input.too_large", "envelope header too large", now)
+        raw_digest = hashlib.sha256(header_bytes).hexdigest()
+        try:
+            opened = open_sealed(
+                header_bytes,
+                EnvelopeHeader,
+                typ=ENVELOPE_TYP,
+                pinned=lambda h: self.directory.entry(h.sender, now=now).signing_cert_sha256,
+            )
+        except DirectoryError as exc:
+            claimed = _claimed_header(header_bytes)
+            return self._refuse(claimed, raw_digest, "transport.unknown_sender", exc.message, now)
+        except (VerificationError, InvalidInput) as exc:
+            claimed = _claimed_header(header_bytes)
+            return self._refuse(claimed, raw_digest, exc.code, exc.message, now)
+        header, digest = opened.model, opened.digest
+        problem = self._check(header, now)
+        if problem is not None:
+            return self._refuse(header, digest, *problem, now)
+        key = (header.sender, header.message_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            try:
+                return await self._receive_locked(header, header_bytes, digest, body, now)
+            finally:
+                self._locks.pop(key, None)
+
+    async def _receive_locked(
+        self,
+        header: EnvelopeHeader,
+        header_bytes: bytes,
+        digest: str,
+        body: ChunkReader,
+        now: dt.datetime,
+    ) -> ReceiveOutcome:
+        existing = self.store.inbox(header.sender, header.message_id)
+        if existing is not None:
+            if existing.envelope_digest != digest:
+                self.store.audit(
+                    {
+                        "event": "alert.duplicate_conflict",
+                        "sender": header.sender,
+                        "message_id": header.message_id,
+                        "digest": digest,
+                        "stored_digest": existing.envelope_digest,
+                        "at": now.isoformat(),
+                    }
+                )
+                log.warning(
+                    "message %s from %s re-sent with other bytes", header.message_id, header.sender
+                )
+                return self._refuse(
+                    header,
+                    digest,
+                    "transport.duplicate_conflict",
+                    "same message id with different content",
+                    now,
+                    status=409,
+                )
+            receipt = existing.receipt or self._sign_and_store(header, digest, existing.received_at)
+            return ReceiveOutcome(200, receipt, accepted=True, duplicate=True)
+        parts: list[PartRef] = []
+        staging = self.spool.staging()
+        try:
+            for index, info in enumerate(header.parts):
+                h = hashlib.sha256()
+                with staging.open_part(index) as fh:
+                    async for chunk in body.iter_exact(info.size):
+                        h.update(chunk)
+                        fh.write(chunk)
+                if h.hexdigest() != info.sha256:
+                    return self._refuse(
+                        header,
+                        digest,
+                        "transport.digest_mismatch",
+                        f"part {index} ({info.name}) does not match its digest",
+                        now,
+                    )
+                parts.append(
+                    PartRef(
+                        info.name,
+                        info.media_type,
+                        info.sha256,
+                        info.size,
+                        str(staging.part_path(index)),
+                    )
+                )
+            if not await body.at_end():
+                return self._refuse(
+                    header,
+                    digest,
+                    "input.trailing_data",
+                    "body is longer than the manifest says",
+                    now,
+                )
+            final = staging.commit(header.sender, header.message_id)
+            parts = [
+                PartRef(p.name, p.media_type, p.sha256, p.size, str(final / Path(p.path).name))
+                for p in parts
+            ]
+        finally:
+            staging.discard()
+        self.faults.hit("receiver.before_inbox_commit")
+        try:
+            rec = self.store.accept(
+                sender=header.sender,
+                message_id=header.message_id,
+                envelope_digest=digest,
+                header=header_bytes,
+                parts=parts,
+                now=now,
+                audit={
+                    "event": "received.accepted",
+                    "sender": header.sender,
+                    "message_id": header.message_id,
+                    "digest": digest,
+                },
+            )
+        except StoreError:
+            raced = self.store.inbox(header.sender, header.message_id)
+            if raced is None or raced.envelope_digest != digest:
+                raise
+            rec = raced
+        self.faults.hit("receiver.after_commit_before_receipt")
+        receipt = self._sign_and_store(header, digest, rec.received_at)
+        self.faults.hit("receiver.after_receipt_stored_before_response")
+        return ReceiveOutcome(200, receipt, accepted=True)
+
+    def _check(self, header: EnvelopeHeader, now: dt.datetime) -> tuple[str, str] | None:
+        if header.recipient != self.me:
+            return (
+                "transport.unknown_recipient",
+                f"this node is {self.me}, not {header.recipient}",
+            )
+        if header.created_at - self.skew > now:
+            return ("transport.not_yet_valid", "created in the future beyond the allowed skew")
+        if header.expires_at + self.skew <= now:
+            return ("transport.expired", f"expired at {header.expires_at.isoformat()}")
+        entry = self.directory.entry(header.sender, now=now)
+        total = 0
+        for info in header.parts:
+            total += info.size
+            if info.size > min(self.max_part_bytes, entry.max_part_bytes):
+                return (
+                    "input.too_large",
+                    f"part {info.name} of {info.size} bytes is over the limit",
+                )
+        if total > entry.max_message_bytes:
+            return ("input.too_large", f"message of {total} bytes is over the sender's limit")
+        return None
+
+    def _sign_and_store(
+        self, header: EnvelopeHeader, digest: str, received_at: dt.datetime
+    ) -> bytes:
+        receipt = seal(
+            Receipt(
+                message_id=header.message_id,
+                envelope_digest=digest,
+                part_digests=[p.sha256 for p in header.parts],
+                received_at=received_at,
+                receiver=self.me,
+                sender=header.sender,
+                status="accepted",
+            ),
+            self.signer,
+            typ=RECEIPT_TYP,
+        )
+        self.store.set_receipt(header.sender, header.message_id, receipt)
+        stored = self.store.inbox(header.sender, header.message_id)
+        # Another request may have stored its receipt first: always answer the stored bytes.
+        return stored.receipt if stored is not None and stored.receipt else receipt
+
+    def _refuse(
+        self,
+        header: EnvelopeHeader | None,
+        digest: str | None,
+        code: str,
+        message: str,
+        now: dt.datetime,
+        *,
+        status: int = 422,
+    ) -> ReceiveOutcome:
+        """A signed negative receipt with a stable error code (never stored as accepted)."""
+        from .ids import uuid7
+
+        self.store.audit(
+            {
+                "event": "received.rejected",
+                "code": code,
+                "message_id": header.message_id if header else None,
+                "sender": header.sender if header else None,
+                "at": now.isoformat(),
+            }
+        )
+        receipt = seal(
+            Receipt(
+                message_id=header.message_id if header else str(uuid7(now, rand=b"\0" * 10)),
+                envelope_digest=digest or "0" * 64,
+                part_digests=[p.sha256 for p in header.parts] if header else [],
+                received_at=now,
+                receiver=self.me,
+                sender=header.sender if header else "unknown",
+                status="rejected",
+                error_code=code,
+                error_message=message[:1000],
+            ),
+            self.signer,
+            typ=RECEIPT_TYP,
+        )
+        return ReceiveOutcome(status, receipt, accepted=False)
+
+    def receipt_for(self, message_id: str) -> bytes | None:
+        """The stored receipt of an accepted message (``GET /v1/receipts/{id}``)."""
+        rec = self.store.inbox_by_id(message_id)
+        return None if rec is None else rec.receipt
+
+
+# Errors the HTTP shell maps to a retryable 503 rather than a receipt.
+RETRYABLE = (StoreError, OSError)

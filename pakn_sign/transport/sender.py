@@ -1,0 +1,229 @@
+"""The sending side: freeze a message in the outbox, deliver it, verify the receipt.
+
+A message's id and bytes are fixed when it enters the outbox; every retry sends exactly
+those bytes. Before re-sending, the sender asks for the receipt by id, so a lost response
+does not force a resend of the payload. A receipt counts only if it is signed by the
+recipient's pinned key and binds our message id, envelope digest and part digests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from ..clock import Clock
+from ..errors import (
+    DeliveryError,
+    PaknSignError,
+    ReceiptError,
+    Rejected,
+    VerificationError,
+)
+from ..signing.b64 import b64url_decode
+from ..signing.signers import Signer
+from .backoff import RetryPolicy
+from .directory import Directory
+from .faults import FaultInjector
+from .ids import uuid7
+from .receiver import ENVELOPE_TYP, RECEIPT_TYP
+from .sealing import open_sealed, seal
+from .spool import Spool
+from .states import OutboxState
+from .store import OutboxRecord, PartRef, Store
+from .wire import EnvelopeHeader, PartInfo, Receipt, ReplyRef, TraceEntry, parse_wire
+
+__all__ = ["OutgoingPart", "Sender", "Transport", "verify_receipt"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingPart:
+    """A part to send: bytes in memory or a file streamed from disk."""
+
+    name: str
+    media_type: str
+    data: bytes | Path
+
+
+class Transport(Protocol):
+    """Moves frozen bytes to a peer; ``HTTPTransport`` is the real one."""
+
+    async def post_message(
+        self, endpoint: str, header: bytes, parts: Sequence[PartRef], faults: FaultInjector
+    ) -> tuple[int, bytes]: ...
+
+    async def get_receipt(self, endpoint: str, message_id: str) -> bytes | None: ...
+
+
+def verify_receipt(
+    receipt: bytes, rec: OutboxRecord, *, me: str, pins: Sequence[str], header: EnvelopeHeader
+) -> Receipt:
+    """Check a receipt binds exactly our message; raise ``ReceiptError`` or ``Rejected``."""
+    try:
+        opened = open_sealed(receipt, Receipt, typ=RECEIPT_TYP, pinned=pins)
+    except (VerificationError, PaknSignError) as exc:
+        raise ReceiptError(f"receipt for {rec.message_id} does not verify: {exc}") from exc
+    r = opened.model
+    expected = (
+        rec.message_id,
+        rec.envelope_digest,
+        [p.sha256 for p in header.parts],
+        header.recipient,
+        me,
+    )
+    found = (r.message_id, r.envelope_digest, r.part_digests, r.receiver, r.sender)
+    if expected != found:
+        raise ReceiptError(
+            f"receipt does not bind our message: expected {expected[:2]}, found {found[:2]}",
+            code="transport.receipt_mismatch",
+        )
+    if r.status == "rejected":
+        raise Rejected(
+            f"{r.receiver} refused {r.message_id}: [{r.error_code}] {r.error_message}",
+            code=r.error_code or "transport.rejected",
+            receipt=r,
+        )
+    return r
+
+
+@dataclass
+class Sender:
+    """One node's outbox logic (the HTTP client is injected as ``transport``)."""
+
+    me: str
+    signer: Signer
+    store: Store
+    directory: Directory
+    spool: Spool
+    clock: Clock
+    transport: Transport
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    ttl: dt.timedelta = dt.timedelta(days=2)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    rng: random.Random = field(default_factory=random.SystemRandom)
+
+    def submit(
+        self,
+        *,
+        recipient: str,
+        parts: Sequence[OutgoingPart],
+        conversation_id: str | None = None,
+        in_reply_to: ReplyRef | None = None,
+        subject: str = "",
+        trace: Sequence[TraceEntry] = (),
+        message_id: str | None = None,
+    ) -> OutboxRecord:
+        """Freeze a message (id, parts, signed header) in the outbox and return its record."""
+        now = self.clock.now()
+        self.directory.entry(recipient, now=now)  # refuse early: unknown partner, no directory
+        mid = message_id or str(uuid7(now))
+        infos: list[PartInfo] = []
+        refs: list[PartRef] = []
+        for index, part in enumerate(parts):
+            src: BinaryIO = (
+                part.data.open("rb") if isinstance(part.data, Path) else io.BytesIO(part.data)
+            )
+            with src:
+                path, digest, size = self.spool.store_outgoing(mid, index, src)
+            infos.append(
+                PartInfo(name=part.name, media_type=part.media_type, size=size, sha256=digest)
+            )
+            refs.append(PartRef(part.name, part.media_type, digest, size, str(path)))
+        header = EnvelopeHeader(
+            message_id=mid,
+            conversation_id=conversation_id or mid,
+            sender=self.me,
+            recipient=recipient,
+            in_reply_to=in_reply_to,
+            created_at=now,
+            expires_at=now + self.ttl,
+            subject=subject,
+            parts=infos,
+            trace=[*trace, TraceEntry(organ_id=self.me, at=now, action="sent", message_id=mid)],
+        )
+        sealed = seal(header, self.signer, typ=ENVELOPE_TYP)
+        rec = self.store.enqueue(
+            message_id=mid,
+            recipient=recipient,
+            header=sealed,
+            envelope_digest=hashlib.sha256(sealed).hexdigest(),
+            parts=refs,
+            now=now,
+        )
+        self.faults.hit("sender.after_outbox_commit")
+        return rec
+
+    @staticmethod
+    def _header(rec: OutboxRecord) -> EnvelopeHeader:
+        # Our own sealed header, from our own store: decode without re-verifying.
+        payload = b64url_decode(json.loads(rec.header)["payload"])
+        return parse_wire(EnvelopeHeader, payload, what="own header")
+
+    async def deliver_one(self, rec: OutboxRecord) -> OutboxState:
+        """One attempt for one message; returns its new state. Never raises on peer failure."""
+        now = self.clock.now()
+        header = self._header(rec)
+        try:
+            entry = self.directory.entry(rec.recipient, now=now)
+        except PaknSignError as exc:
+            return self._fail(rec, f"directory: {exc}", now)
+        if entry.endpoint is None:
+            return self._fail(rec, f"{rec.recipient} has no endpoint (pull partner)", now)
+        self.store.mark_sending(rec.message_id, now)
+        try:
+            receipt = None
+            if rec.attempts > 0:
+                # A lost response must not force a resend of the payload: ask first.
+                receipt = await self.transport.get_receipt(entry.endpoint, rec.message_id)
+            if receipt is None:
+                _, receipt = await self.transport.post_message(
+                    entry.endpoint, rec.header, rec.parts, self.faults
+                )
+                self.faults.hit("sender.after_send_before_receipt")
+            verify_receipt(receipt, rec, me=self.me, pins=entry.signing_cert_sha256, header=header)
+        except Rejected as exc:
+            self.faults.hit("sender.after_receipt_before_record")
+            assert receipt is not None
+            self.store.finish(
+                rec.message_id, state=OutboxState.REJECTED, receipt=receipt, now=self.clock.now()
+            )
+            log.warning("message %s rejected: %s", rec.message_id, exc)
+            return OutboxState.REJECTED
+        except (DeliveryError, ReceiptError) as exc:
+            return self._fail(rec, str(exc), self.clock.now())
+        self.faults.hit("sender.after_receipt_before_record")
+        self.store.finish(
+            rec.message_id, state=OutboxState.ACKNOWLEDGED, receipt=receipt, now=self.clock.now()
+        )
+        return OutboxState.ACKNOWLEDGED
+
+    def _fail(self, rec: OutboxRecord, error: str, now: dt.datetime) -> OutboxState:
+        attempts = rec.attempts + 1
+        nxt = self.retry.next_attempt(
+            attempts=attempts, queued_at=rec.queued_at, now=now, rng=self.rng
+        )
+        return self.store.retry_later(rec.message_id, next_attempt_at=nxt, error=error, now=now)
+
+    async def deliver_due(self, *, limit: int = 200, concurrency: int = 16) -> dict[str, int]:
+        """Try every due message once, ``concurrency`` at a time; count the outcomes."""
+        due = self.store.due(self.clock.now(), limit=limit)
+        sem = asyncio.Semaphore(concurrency)
+        counts: dict[str, int] = {}
+
+        async def one(rec: OutboxRecord) -> None:
+            async with sem:
+                state = await self.deliver_one(rec)
+                counts[state.value] = counts.get(state.value, 0) + 1
+
+        await asyncio.gather(*(one(r) for r in due))
+        return counts

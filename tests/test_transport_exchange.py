@@ -1,0 +1,252 @@
+"""The exchange protocol end to end, in process (real HTTP semantics through ASGI):
+envelopes, receipts, dedup, replay window, tampering, directory pinning."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from transport_helpers import MINISTRY, VPCP, MutableClock, make_mesh, signed_directory
+
+from pakn_sign.errors import ReceiptError, Rejected
+from pakn_sign.signing.b64 import b64url_decode, b64url_encode
+from pakn_sign.transport.receiver import RECEIPT_TYP, ChunkReader
+from pakn_sign.transport.sealing import cert_sha256, open_sealed, seal
+from pakn_sign.transport.sender import OutgoingPart, verify_receipt
+from pakn_sign.transport.states import InboxState, OutboxState
+from pakn_sign.transport.wire import EnvelopeHeader, Receipt, parse_wire
+from pakn_sign.trust.testpki import TestPKI
+
+NOW = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+ENDPOINTS = {VPCP: f"http://{VPCP}", MINISTRY: f"http://{MINISTRY}"}
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
+    return TestPKI.create(tmp_path_factory.mktemp("pki"), algorithm="p256", now=NOW)
+
+
+@pytest.fixture
+def clock() -> MutableClock:
+    return MutableClock(NOW)
+
+
+@pytest.fixture
+def mesh(pki: TestPKI, tmp_path: Path, clock: MutableClock):  # type: ignore[no-untyped-def]
+    d = signed_directory(pki, now=NOW, endpoints=ENDPOINTS)
+    m = make_mesh(pki, tmp_path, clock, [VPCP, MINISTRY], d)
+    yield m
+    for node in m.nodes.values():
+        asyncio.run(node.aclose())
+
+
+def _send(mesh, payload: bytes = "Đơn kiến nghị".encode()):  # type: ignore[no-untyped-def]
+    rec = mesh.nodes[VPCP].sender.submit(
+        recipient=MINISTRY,
+        parts=[OutgoingPart("petition.xml", "application/xml", payload)],
+        subject="Chuyển đơn",
+    )
+    return rec
+
+
+def test_message_is_delivered_and_receipted(mesh) -> None:  # type: ignore[no-untyped-def]
+    rec = _send(mesh)
+    state = asyncio.run(mesh.nodes[VPCP].sender.deliver_one(rec))
+    assert state is OutboxState.ACKNOWLEDGED
+    stored = mesh.nodes[VPCP].store.outbox(rec.message_id)
+    assert stored.receipt is not None
+    inbox = mesh.nodes[MINISTRY].store.inbox(VPCP, rec.message_id)
+    assert inbox is not None
+    assert inbox.state is InboxState.RECEIVED
+    assert Path(inbox.parts[0].path).read_bytes() == "Đơn kiến nghị".encode()
+    assert inbox.receipt == stored.receipt
+    states = [t.to_state for t in mesh.nodes[VPCP].store.transitions(rec.message_id)]
+    assert states == ["queued", "sending", "acknowledged"]
+
+
+def test_duplicate_replays_the_stored_receipt(mesh) -> None:  # type: ignore[no-untyped-def]
+    rec = _send(mesh)
+    rx = mesh.nodes[MINISTRY].receiver
+
+    async def post() -> bytes:
+        return (
+            await mesh.nodes[VPCP].http.post_message(
+                f"http://{MINISTRY}", rec.header, rec.parts, mesh.nodes[VPCP].sender.faults
+            )
+        )[1]
+
+    first, second = asyncio.run(post()), asyncio.run(post())
+    assert first == second
+    assert rx.store.inbox_counts() == {"received": 1}
+
+
+def test_same_id_other_bytes_is_refused_and_alerted(mesh) -> None:  # type: ignore[no-untyped-def]
+    rec = _send(mesh)
+    asyncio.run(mesh.nodes[VPCP].sender.deliver_one(rec))
+    # A different message that reuses the id: the receiver must refuse it, not overwrite.
+    other = mesh.nodes[VPCP].sender.submit(
+        recipient=MINISTRY,
+        parts=[OutgoingPart("x.txt", "text/plain", b"other")],
+    )
+    header = parse_wire(
+        EnvelopeHeader, b64url_decode(json.loads(other.header)["payload"]), what="h"
+    )
+    forged = header.model_copy(update={"message_id": rec.message_id})
+    sealed = seal(forged, mesh.nodes[VPCP].config.signer, typ="pakn-envelope+json")
+    status, receipt = asyncio.run(
+        mesh.nodes[VPCP].http.post_message(
+            f"http://{MINISTRY}", sealed, other.parts, mesh.nodes[VPCP].sender.faults
+        )
+    )
+    assert status == 409
+    r = json.loads(b64url_decode(json.loads(receipt)["payload"]))
+    assert r["status"] == "rejected"
+    assert r["error_code"] == "transport.duplicate_conflict"
+    events = [json.loads(a.record)["event"] for a in mesh.nodes[MINISTRY].store.audit_records()]
+    assert "alert.duplicate_conflict" in events
+
+
+def test_attack_flipped_bit_in_header_is_refused(mesh) -> None:  # type: ignore[no-untyped-def]
+    rec = _send(mesh)
+    obj = json.loads(rec.header)
+    sig = bytearray(b64url_decode(obj["signature"]))
+    sig[5] ^= 0x01
+    obj["signature"] = b64url_encode(bytes(sig))
+    status, receipt = asyncio.run(
+        mesh.nodes[VPCP].http.post_message(
+            f"http://{MINISTRY}",
+            json.dumps(obj).encode(),
+            rec.parts,
+            mesh.nodes[VPCP].sender.faults,
+        )
+    )
+    assert status == 422
+    r = json.loads(b64url_decode(json.loads(receipt)["payload"]))
+    assert r["status"] == "rejected"
+    assert mesh.nodes[MINISTRY].store.inbox_counts() == {}
+
+
+def test_attack_flipped_bit_in_body_is_refused(mesh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rec = _send(mesh)
+    part = Path(rec.parts[0].path)
+    data = bytearray(part.read_bytes())
+    data[0] ^= 0x01
+    part.write_bytes(bytes(data))
+    state = asyncio.run(mesh.nodes[VPCP].sender.deliver_one(rec))
+    assert state is OutboxState.REJECTED
+    assert mesh.nodes[MINISTRY].store.inbox_counts() == {}
+
+
+def test_expired_message_gets_a_negative_receipt(mesh, clock: MutableClock) -> None:  # type: ignore[no-untyped-def]
+    rec = _send(mesh)
+    clock.advance(days=3)  # beyond the 2-day ttl and the 5-minute skew
+    # The directory is valid for 30 days, so only the envelope's own expiry applies.
+    state = asyncio.run(mesh.nodes[VPCP].sender.deliver_one(rec))
+    assert state is OutboxState.REJECTED
+    r = json.loads(
+        b64url_decode(json.loads(mesh.nodes[VPCP].store.outbox(rec.message_id).receipt)["payload"])
+    )
+    assert r["error_code"] == "transport.expired"
+
+
+@pytest.mark.parametrize(("shift", "accepted"), [(-299, True), (-301, False)])
+def test_replay_window_skew_limits(mesh, clock: MutableClock, shift: int, accepted: bool) -> None:  # type: ignore[no-untyped-def]
+    # Sender's clock runs ahead: created_at in the receiver's future by |shift| seconds.
+    rec = _send(mesh)
+    clock.advance(seconds=shift)
+    state = asyncio.run(mesh.nodes[VPCP].sender.deliver_one(rec))
+    assert (state is OutboxState.ACKNOWLEDGED) is accepted
+
+
+def test_attack_receipt_signed_by_another_key(mesh, pki: TestPKI) -> None:  # type: ignore[no-untyped-def]
+    rec = _send(mesh)
+    asyncio.run(mesh.nodes[VPCP].sender.deliver_one(rec))
+    good = mesh.nodes[VPCP].store.outbox(rec.message_id)
+    pins = [cert_sha256(pki.agencies[MINISTRY].cert)]
+    receipt = open_sealed(good.receipt, Receipt, typ=RECEIPT_TYP, pinned=pins).model
+    # Same content, signed by another agency's (valid, CA-issued) seal: not the pinned key.
+    forged = seal(receipt, pki.agencies["000.00.00.G12"].signer(), typ=RECEIPT_TYP)
+    header = parse_wire(EnvelopeHeader, b64url_decode(json.loads(good.header)["payload"]), what="h")
+    with pytest.raises(ReceiptError):
+        verify_receipt(forged, good, me=VPCP, pins=pins, header=header)
+    verify_receipt(good.receipt, good, me=VPCP, pins=pins, header=header)
+
+
+def test_attack_receipt_for_another_message(mesh, pki: TestPKI) -> None:  # type: ignore[no-untyped-def]
+    a, b = _send(mesh, b"a"), _send(mesh, b"b")
+    asyncio.run(mesh.nodes[VPCP].sender.deliver_one(a))
+    a_rec = mesh.nodes[VPCP].store.outbox(a.message_id)
+    header_b = parse_wire(EnvelopeHeader, b64url_decode(json.loads(b.header)["payload"]), what="h")
+    with pytest.raises(ReceiptError):
+        verify_receipt(
+            a_rec.receipt,
+            b,
+            me=VPCP,
+            pins=[cert_sha256(pki.agencies[MINISTRY].cert)],
+            header=header_b,
+        )
+
+
+def test_rejected_receipt_raises_rejected(mesh, pki: TestPKI, clock: MutableClock) -> None:  # type: ignore[no-untyped-def]
+    rec = _send(mesh)
+    clock.advance(days=3)
+    asyncio.run(mesh.nodes[VPCP].sender.deliver_one(rec))
+    stored = mesh.nodes[VPCP].store.outbox(rec.message_id)
+    header = parse_wire(
+        EnvelopeHeader, b64url_decode(json.loads(stored.header)["payload"]), what="h"
+    )
+    with pytest.raises(Rejected) as info:
+        verify_receipt(
+            stored.receipt,
+            stored,
+            me=VPCP,
+            pins=[cert_sha256(pki.agencies[MINISTRY].cert)],
+            header=header,
+        )
+    assert info.value.code == "transport.expired"
+
+
+def test_oversized_part_refused_before_reading_the_body(pki: TestPKI, tmp_path: Path) -> None:
+    clock = MutableClock(NOW)
+    d = signed_directory(pki, now=NOW, endpoints=ENDPOINTS, limits={"max_part_bytes": 10})
+    mesh = make_mesh(pki, tmp_path, clock, [VPCP, MINISTRY], d)
+    rec = _send(mesh, b"x" * 11)
+
+    async def exploding():  # type: ignore[no-untyped-def]
+        raise AssertionError("the body must not be read")
+        yield b""  # pragma: no cover
+
+    outcome = asyncio.run(
+        mesh.nodes[MINISTRY].receiver.receive(rec.header, ChunkReader(exploding()))
+    )
+    assert not outcome.accepted
+    assert outcome.status == 422
+    r = json.loads(b64url_decode(json.loads(outcome.receipt)["payload"]))
+    assert r["error_code"] == "input.too_large"
+
+
+def test_lost_response_fetches_receipt_instead_of_resending(mesh) -> None:  # type: ignore[no-untyped-def]
+    rec = _send(mesh)
+    sender = mesh.nodes[VPCP].sender
+    # First attempt reaches the receiver but the response is "lost".
+    asyncio.run(
+        mesh.nodes[VPCP].http.post_message(
+            f"http://{MINISTRY}", rec.header, rec.parts, sender.faults
+        )
+    )
+    mesh.nodes[VPCP].store.mark_sending(rec.message_id, NOW)
+    mesh.nodes[VPCP].store.retry_later(rec.message_id, next_attempt_at=NOW, error="lost", now=NOW)
+    posted: list[str] = []
+    orig = mesh.nodes[VPCP].http.post_message
+
+    async def spy(*a, **k):  # type: ignore[no-untyped-def]
+        posted.append("post")
+        return await orig(*a, **k)
+
+    mesh.nodes[VPCP].http.post_message = spy
+    state = asyncio.run(sender.deliver_one(mesh.nodes[VPCP].store.outbox(rec.message_id)))
+    assert state is OutboxState.ACKNOWLEDGED
+    assert posted == []
