@@ -42,7 +42,9 @@ EXIT_INPUT = 4
 EXIT_TRANSPORT = 5
 
 # Each module exposes ``command`` (a click command or group); one line per module.
-_SUBCOMMANDS: tuple[str, ...] = ()
+_SUBCOMMANDS: tuple[str, ...] = (
+    "pakn_sign.cli.cmd_pki",
+)
 
 
 def exit_code_for(exc: PaknSignError) -> int:
