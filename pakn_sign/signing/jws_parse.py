@@ -120,6 +120,10 @@ def check_header(
         raise InvalidInput(
             "'alg' must be a string in the protected header", location=f"{where}/protected/alg"
         )
+    if alg.lower() == "none":  # RFC 8725 §3.1: never accept an unsecured JWS
+        raise UnsupportedFeature(
+            "'alg: none' is refused (unsecured JWS)", location=f"{where}/protected/alg"
+        )
     crit = protected.get("crit")
     listed: set[str] = set()
     if crit is not None:
