@@ -6,9 +6,8 @@ otherwise show one ``alg`` to one library and another to the next). Used for the
 JSON serialisation and for decoded protected headers. Sizes are checked by callers
 before any byte reaches ``json``.
 
-When ``pakn_sign.codec.jsoncodec.loads_strict`` is available the codec's loader is the
-document loader; this one stays private to the signature layer because header parsing
-needs different limits (small depth, no document schema).
+The loader is the codec's ``loads_strict`` (depth counted on the raw bytes before parsing);
+the signature layer only sets smaller limits and prefixes error locations.
 """
 
 from __future__ import annotations
@@ -16,52 +15,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..codec.jsoncodec import JsonLimits, loads_strict
 from ..errors import InvalidInput
 
 __all__ = ["dumps_compact", "loads_strict_json"]
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise InvalidInput(f"duplicate JSON member {key!r}", location=f"/{key}")
-        obj[key] = value
-    return obj
-
-
-def _no_constant(name: str) -> Any:
-    raise InvalidInput(f"JSON constant {name} is not allowed")
-
-
-def _depth(value: Any, limit: int) -> None:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            raise InvalidInput(f"JSON nesting deeper than {limit}")
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-
-
 def loads_strict_json(data: bytes, *, max_bytes: int, max_depth: int = 16, where: str = "") -> Any:
-    """Parse UTF-8 JSON strictly; raise ``InvalidInput`` (with ``location``) on anything odd."""
-    if len(data) > max_bytes:
-        raise InvalidInput(f"JSON is {len(data)} bytes, limit {max_bytes}", location=where or None)
-    if data.startswith(b"\xef\xbb\xbf"):
-        raise InvalidInput("JSON must not start with a byte-order mark", location=where or None)
+    """Parse UTF-8 JSON strictly (``codec.jsoncodec.loads_strict``), prefixing ``location``."""
     try:
-        text = data.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        return loads_strict(data, JsonLimits(max_bytes=max_bytes, max_depth=max_depth))
     except InvalidInput as exc:
-        exc.location = f"{where}{exc.location or ''}" or None
-        raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InvalidInput(f"not strict UTF-8 JSON: {exc}", location=where or None) from exc
-    _depth(value, max_depth)
-    return value
+        if not where:
+            raise
+        inner = exc.location or ""
+        raise InvalidInput(exc.message, location=f"{where} {inner}".strip()) from exc
 
 
 def dumps_compact(value: Any) -> bytes:
