@@ -154,4 +154,5 @@ def _verify_xml(
 def _inspect_xml(data: bytes, *, policy: TrustPolicy, at: dt.datetime) -> ValidationReport:
     from .verify_xades import inspect_xades
 
-    return inspect_xades(data, policy=policy, at=at)
+    report: ValidationReport = inspect_xades(data, policy=policy, at=at)
+    return report

@@ -38,6 +38,7 @@ from .signing.xades_props import DS_NS
 from .signing.xades_verify import CheckedXAdES, check_pakn_signature
 from .trust.paths import validate_chain
 from .trust.policy import TrustPolicy
+from .trust.report import Finding, Indication, SignatureReport, SubIndication, ValidationReport
 from .verify import SignatureInfo, SignatureLevel, VerificationResult
 
 __all__ = ["SignatureOutcome", "verify_signatures", "verify_xades"]
@@ -262,6 +263,71 @@ def verify_xades(
     )
 
 
-def inspect_xades(data: bytes, *, policy: TrustPolicy, at: dt.datetime) -> Any:
-    """``inspect`` for XML: an ETSI-style report; raises only for unreadable input."""
-    raise NotImplementedError
+def _sub(exc: VerificationError | InvalidInput) -> SubIndication:
+    raw = getattr(exc, "sub_indication", None)
+    try:
+        return SubIndication(raw) if raw else SubIndication.FORMAT_FAILURE
+    except ValueError:
+        return SubIndication.FORMAT_FAILURE
+
+
+def _kind_and_id(document: etree._Element | None) -> tuple[str | None, str | None]:
+    # Informative only (the report names what it looked at); never a signed claim.
+    if document is None:
+        return None, None
+    from .models import DOCUMENT_TYPES
+
+    local = etree.QName(document).localname
+    kind = next((k for k, cls in DOCUMENT_TYPES.items() if cls.__name__ == local), None)
+    doc_id = document.findtext(f"{{{etree.QName(document).namespace}}}DocumentId")
+    return kind, doc_id
+
+
+def _passed(o: SignatureOutcome) -> SignatureReport:
+    assert o.info is not None
+    assert o.checked is not None
+    refs = o.checked.core.verified.references
+    return SignatureReport(
+        id=o.id,
+        indication=Indication.TOTAL_PASSED,
+        role=o.info.role,
+        identity=o.info.identity,
+        signing_time=o.info.claimed_signing_time,
+        timestamp_time=o.info.timestamp_time,
+        level=o.info.level,
+        scope=tuple(r.uri for r in refs),
+        chain=o.info.chain,
+    )
+
+
+def inspect_xades(data: bytes, *, policy: TrustPolicy, at: dt.datetime) -> ValidationReport:
+    """``inspect`` for XML: an ETSI EN 319 102-1 style report.
+
+    Raises:
+        InvalidInput: only when the bytes are not readable XML.
+    """
+    root = parse_xml(data).getroot()
+    try:
+        document, outcomes = verify_signatures(root, policy=policy, at=at)
+    except VerificationError as exc:
+        finding = Finding(exc.code, exc.message, _sub(exc))
+        return ValidationReport.from_signatures([], validation_time=at, findings=[finding])
+    reports = [
+        _passed(o) if o.error is None else SignatureReport.from_error(o.id, o.error)
+        for o in outcomes
+    ]
+    kind, doc_id = _kind_and_id(document)
+    findings: list[Finding] = []
+    if all(o.error is None for o in outcomes):
+        try:
+            signed_bytes = check_document_rules(outcomes, policy)
+            from_xml(signed_bytes)
+        except (VerificationError, InvalidInput) as exc:
+            findings.append(Finding(exc.code, exc.message, _sub(exc)))
+    return ValidationReport.from_signatures(
+        reports,
+        validation_time=at,
+        document_kind=kind,
+        document_id=doc_id,
+        findings=findings,
+    )

@@ -43,6 +43,9 @@ EXIT_TRANSPORT = 5
 
 # Each module exposes ``command`` (a click command or group); one line per module.
 _SUBCOMMANDS: tuple[str, ...] = (
+    "pakn_sign.cli.cmd_sign",
+    "pakn_sign.cli.cmd_verify",
+    "pakn_sign.cli.cmd_inspect",
     "pakn_sign.cli.cmd_pki",
 )
 
