@@ -10,6 +10,8 @@ attribute raises ``UnsupportedFeature``; everywhere else the output is exactly t
 Same-document references never include comments (XMLDSig 1.1 §4.4.3.3: the bare-name
 and ``""`` node-sets are "without comments"), so ``with_comments`` only ever applies to
 SignedInfo. lxml's default is *with* comments, so every call here states it explicitly.
+Inclusive C14N of a subtree runs on a re-parsed copy (libxml2 bug, see ``_standalone``);
+Exclusive C14N, which is all we sign with, runs on the tree itself.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..errors import UnsupportedFeature
+from ..errors import InvalidInput, UnsupportedFeature
 
 __all__ = [
     "C14N10",
@@ -115,8 +117,29 @@ def _remove_keep_tail(el: etree._Element) -> None:
     parent.remove(el)
 
 
+_COPY_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=False
+)
+
+
+def _standalone(
+    node: etree._Element | etree._ElementTree,
+) -> etree._Element | etree._ElementTree:
+    """A self-contained copy for *inclusive* C14N.
+
+    lxml 6.1 / libxml2 2.14 inclusive C14N of a subtree, and of a ``deepcopy`` of one,
+    writes a spurious ``xmlns=""`` on descendants when the default namespace is declared
+    above the apex (found on the merlin vectors). Serialising the subtree (lxml writes
+    every in-scope declaration on it) and re-parsing our own output gives a tree whose
+    declarations are all its own; its inclusive C14N is then correct.
+    """
+    data = etree.tostring(node, encoding="UTF-8", with_tail=False)
+    copy_root = etree.fromstring(data, parser=_COPY_PARSER)
+    return copy_root.getroottree() if isinstance(node, etree._ElementTree) else copy_root
+
+
 def _without(
-    node: etree._Element | etree._ElementTree, exclude: etree._Element
+    node: etree._Element | etree._ElementTree, exclude: etree._Element, *, exclusive: bool
 ) -> etree._Element | etree._ElementTree | None:
     """A copy of ``node`` minus ``exclude``, or ``None`` if ``exclude`` is not inside it."""
     top = node.getroot() if isinstance(node, etree._ElementTree) else node
@@ -125,9 +148,10 @@ def _without(
     path = _path_from(top, exclude)
     if path is None:
         return None
-    # A deep copy keeps the caller's tree untouched (no detach/re-attach of the Signature,
-    # which would make lxml re-home its namespace declarations).
-    dup = copy.deepcopy(node)
+    # A copy keeps the caller's tree untouched (no detach/re-attach of the Signature,
+    # which would make lxml re-home its namespace declarations). Exclusive C14N of a
+    # deepcopy was checked equal to the original on all 9,118 vector elements.
+    dup = copy.deepcopy(node) if exclusive else _standalone(node)
     target = dup.getroot() if isinstance(dup, etree._ElementTree) else dup
     for i in path:
         target = target[i]
@@ -164,13 +188,21 @@ def canonicalize(
     if not method.exclusive and isinstance(node, etree._Element):
         _check_inherited_xml_attrs(node)
     if exclude is not None:
-        reduced = _without(node, exclude)
+        reduced = _without(node, exclude, exclusive=method.exclusive)
         if reduced is not None:
             node = reduced
-    return etree.tostring(
-        node,
-        method="c14n",
-        exclusive=method.exclusive,
-        with_comments=comments,
-        inclusive_ns_prefixes=list(inclusive_prefixes) if method.exclusive else None,
-    )
+        elif not method.exclusive and isinstance(node, etree._Element):
+            node = _standalone(node)
+    elif not method.exclusive and isinstance(node, etree._Element) and node.getparent() is not None:
+        node = _standalone(node)
+    try:
+        return etree.tostring(
+            node,
+            method="c14n",
+            exclusive=method.exclusive,
+            with_comments=comments,
+            inclusive_ns_prefixes=list(inclusive_prefixes) if method.exclusive else None,
+        )
+    except etree.C14NError as exc:
+        # libxml2 refuses e.g. relative namespace URIs (C14N 1.0 §2.3).
+        raise InvalidInput(f"cannot canonicalize: {exc}", code="xmldsig.c14n") from exc

@@ -15,12 +15,14 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from ..errors import ConfigurationError, InvalidInput, UnsupportedFeature
+from ..errors import ConfigurationError, InvalidInput, InvalidSignature, UnsupportedFeature
 from .c14n import canonicalize
 from .transforms import TransformPlan
 
 __all__ = ["find_by_id", "reference_input"]
 
+_MANIFEST = "{http://www.w3.org/2000/09/xmldsig#}Manifest"
+_SIGNED_INFO = "{http://www.w3.org/2000/09/xmldsig#}SignedInfo"
 _ATTR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _ID_VALUE = re.compile(r"^[^\s()#'\"/]+$")
 
@@ -95,6 +97,21 @@ def reference_input(
     if uri is None:
         raise UnsupportedFeature("Reference without URI (application-defined data)")
     element, node = _resolve(signature, uri, id_attributes)
+    if element.tag == _MANIFEST or element.tag == _SIGNED_INFO:
+        # A Manifest's own References are not checked by core validation (XMLDSig §5.1);
+        # returning one as "signed" would hand callers unverified pointers.
+        raise UnsupportedFeature(
+            f"Reference {uri!r} points at a ds:{etree.QName(element).localname}; "
+            "Manifests are not supported",
+            code="xmldsig.manifest",
+        )
+    if plan.enveloped and (element is signature or signature in element.iterancestors()):
+        # §6.6.4: the transform drops the whole enclosing Signature, so content inside it
+        # (an enveloping Object) would be digested as *nothing*; never hand it out as signed.
+        raise InvalidSignature(
+            f"enveloped-signature transform on {uri!r}, which is inside the Signature",
+            sub_indication="HASH_FAILURE",
+        )
     data = canonicalize(
         node,
         plan.method,
