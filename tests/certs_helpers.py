@@ -39,10 +39,10 @@ def name(*pairs: tuple[x509.ObjectIdentifier, str]) -> x509.Name:
     return x509.Name([x509.NameAttribute(oid, v) for oid, v in pairs])
 
 
-def _hash_for(key: Key, sha1: bool = False) -> hashes.HashAlgorithm | None:
+def _hash_for(key: Key) -> hashes.HashAlgorithm | None:
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None
-    return hashes.SHA1() if sha1 else hashes.SHA256()
+    return hashes.SHA256()
 
 
 @dataclass
@@ -134,8 +134,31 @@ def issue(
             ),
             False,
         )
-    cert = b.sign(signer_key, _hash_for(signer_key, sha1))
+    cert = b.sign(signer_key, _hash_for(signer_key))
+    if sha1:
+        cert = _resign_sha1(cert, signer_key)
     return Issued(cert, key)
+
+
+def _resign_sha1(cert: x509.Certificate, key: Key) -> x509.Certificate:
+    """Re-sign with sha1WithRSAEncryption (cryptography 50 no longer issues SHA-1 certs)."""
+    from asn1crypto import x509 as ax
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    assert isinstance(key, rsa.RSAPrivateKey)
+    c = ax.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    tbs = c["tbs_certificate"]
+    tbs["signature"] = {"algorithm": "sha1_rsa"}
+    tbs_der = tbs.dump(force=True)
+    sig = key.sign(tbs_der, padding.PKCS1v15(), hashes.SHA1())
+    out = ax.Certificate(
+        {
+            "tbs_certificate": ax.TbsCertificate.load(tbs_der),
+            "signature_algorithm": {"algorithm": "sha1_rsa"},
+            "signature_value": sig,
+        }
+    )
+    return x509.load_der_x509_certificate(out.dump())
 
 
 @dataclass

@@ -7,20 +7,29 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, SignatureAlgorithmOID
 
 from ..errors import PolicyViolation, UntrustedSigner
 from ..signing.algorithms import SignatureAlgorithm
+from .policy import UnsafeOptionWarning
 
 if TYPE_CHECKING:
     from .paths import KeyPurpose
     from .policy import TrustPolicy
 
-__all__ = ["cert_signature_algorithm", "check_path_crypto", "check_purpose", "declares_revocation"]
+__all__ = [
+    "cert_signature_algorithm",
+    "check_path_crypto",
+    "check_purpose",
+    "declares_revocation",
+    "local_revinfo_covers",
+]
 
 _HASHES = {"sha1": "SHA1", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512"}
 _DSA_OIDS = {
@@ -68,6 +77,13 @@ def check_path_crypto(chain: Sequence[x509.Certificate], policy: TrustPolicy) ->
         if name == "DSA" and policy.unsafe_legacy_keys:
             continue
         alg = SignatureAlgorithm.__members__.get(name)
+        if alg is not None and alg.digest is not None and alg.digest.name == "SHA1":
+            if alg in policy.allowed_algorithms:
+                warnings.warn(
+                    f"accepting a SHA-1 certificate signature ({alg.name}) under unsafe_sha1",
+                    UnsafeOptionWarning,
+                    stacklevel=4,
+                )
         if alg is None or alg not in policy.allowed_algorithms:
             raise PolicyViolation(
                 f"certificate {cert.subject.rfc4514_string()!r} is signed with {name}, "
@@ -139,4 +155,29 @@ def declares_revocation(cert: x509.Certificate) -> bool:
     aia = _ext(cert, ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
     if isinstance(aia, x509.AuthorityInformationAccess):
         return any(d.access_method == AuthorityInformationAccessOID.OCSP for d in aia)
+    return False
+
+
+def local_revinfo_covers(
+    cert: x509.Certificate, crls: Sequence[bytes], ocsps: Sequence[bytes]
+) -> bool:
+    """True if a supplied CRL is from ``cert``'s issuer or an OCSP response names its serial.
+
+    Used only to *describe* a soft-fail success; the revocation decision is certvalidator's.
+    """
+    for der in crls:
+        try:
+            if x509.load_der_x509_crl(der).issuer == cert.issuer:
+                return True
+        except ValueError:
+            continue
+    for der in ocsps:
+        try:
+            resp = ocsp.load_der_ocsp_response(der)
+            if resp.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL and any(
+                r.serial_number == cert.serial_number for r in resp.responses
+            ):
+                return True
+        except ValueError:
+            continue
     return False

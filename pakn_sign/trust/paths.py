@@ -48,7 +48,12 @@ from ..errors import (
     VerificationError,
 )
 from .cache import CacheInfo, LRUCache
-from .chain_checks import check_path_crypto, check_purpose, declares_revocation
+from .chain_checks import (
+    check_path_crypto,
+    check_purpose,
+    declares_revocation,
+    local_revinfo_covers,
+)
 from .identity import SignerIdentity
 from .policy import RevocationMode, TrustPolicy
 
@@ -269,7 +274,14 @@ def validate_chain(
         moment = policy.validation_time
     else:
         moment = SystemClock().now()
-    cacheable = not policy.allow_fetching and pkix_params is None
+    # Never cache network-dependent results, PKITS-style PKIX inputs, or unsafe policies
+    # (their warnings must fire on every use).
+    cacheable = not (
+        policy.allow_fetching
+        or pkix_params is not None
+        or policy.unsafe_sha1
+        or policy.unsafe_legacy_keys
+    )
     key = _cache_key(leaf, policy, candidates, moment, purpose, extra_crls, extra_ocsps)
     if cacheable:
         hit = _CACHE.get(key)
@@ -330,18 +342,35 @@ def _validate_uncached(
         chain.append(known.get(der) or x509.load_der_x509_certificate(der))
     check_path_crypto(chain, policy)
     check_purpose(leaf, purpose, policy, EKU_FOR_PURPOSE.get(purpose))
-    if policy.revocation is RevocationMode.OFF:
-        status = "not_checked"
-    elif ctx.soft_fail_exceptions:
-        status = "soft_fail"
-    elif policy.revocation is not RevocationMode.REQUIRE and not declares_revocation(leaf):
-        status = "not_declared"
-    else:
-        status = "good"
+    status = _revocation_status(leaf, policy, ctx, extra_crls, extra_ocsps)
     identity = SignerIdentity.from_certificate(leaf)
     if purpose is KeyPurpose.DOCUMENT_SIGNING:
         policy.check_signer(identity)
     return ValidatedChain(tuple(chain), identity, moment, status, purpose)
+
+
+def _revocation_status(
+    leaf: x509.Certificate,
+    policy: TrustPolicy,
+    ctx: ValidationContext,
+    extra_crls: Sequence[bytes],
+    extra_ocsps: Sequence[bytes],
+) -> str:
+    """What the successful validation established about the leaf's revocation status."""
+    mode = policy.revocation
+    if mode is RevocationMode.OFF:
+        return "not_checked"
+    if ctx.soft_fail_exceptions:
+        return "soft_fail"
+    if mode is RevocationMode.REQUIRE:
+        return "good"  # certvalidator refused to pass without fresh data for every cert
+    if not declares_revocation(leaf):
+        # certvalidator checks even local data only where the certificate declares it
+        return "not_declared"
+    if mode is RevocationMode.HARD_FAIL or policy.allow_fetching:
+        return "good"
+    covered = local_revinfo_covers(leaf, (*policy.crls, *extra_crls), (*policy.ocsps, *extra_ocsps))
+    return "good" if covered else "soft_fail"
 
 
 def clear_chain_cache() -> None:
