@@ -8,8 +8,6 @@ import datetime as dt
 import socket
 
 import pytest
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
 from certs_helpers import (
     T0,
     UID,
@@ -21,6 +19,8 @@ from certs_helpers import (
     name,
     new_key,
 )
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
 from pakn_sign.errors import IndeterminateError, PolicyViolation, UntrustedSigner
 from pakn_sign.trust.identity import IdentityKind
 from pakn_sign.trust.paths import (
@@ -72,7 +72,8 @@ def test_valid_chain_leaf_first_to_anchor(crl_chain):
         crl_chain.leaf.cert, policy=_policy(crl_chain, crls=_crls(crl_chain)), at=AT
     )
     assert result.chain == (crl_chain.leaf.cert, crl_chain.intermediate.cert, crl_chain.root.cert)
-    assert result.leaf is crl_chain.leaf.cert and result.anchor == crl_chain.root.cert
+    assert result.leaf is crl_chain.leaf.cert
+    assert result.anchor == crl_chain.root.cert
     assert result.revocation_status == "good"
     assert result.validation_time == AT
     assert result.identity.kind is IdentityKind.PERSON
@@ -427,7 +428,9 @@ def test_cache_is_bounded_and_thread_safe(crl_chain):
     lru: LRUCache[int] = LRUCache(maxsize=3)
     for i in range(5):
         lru.put(i, i)
-    assert lru.get(0) is None and lru.get(4) == 4 and lru.info().size == 3
+    assert lru.get(0) is None
+    assert lru.get(4) == 4
+    assert lru.info().size == 3
     clear_chain_cache()
     policy = _policy(crl_chain, crls=_crls(crl_chain))
     times = [AT + dt.timedelta(seconds=i % 4) for i in range(24)]
@@ -466,4 +469,5 @@ def test_organisation_seal_identity():
         at=AT,
     )
     assert result.identity.kind is IdentityKind.ORGANISATION
-    assert result.identity.mst == "0400260612" and result.identity.mns == "1047665"
+    assert result.identity.mst == "0400260612"
+    assert result.identity.mns == "1047665"

@@ -7,10 +7,10 @@ import datetime as dt
 import unicodedata
 
 import pytest
+from certs_helpers import UID, issue, make_chain, make_crl, name, new_key
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import NameOID
 
-from certs_helpers import UID, issue, make_chain, make_crl, name, new_key
 from pakn_sign.errors import ConfigurationError, PolicyViolation
 from pakn_sign.signing.algorithms import SignatureAlgorithm
 from pakn_sign.trust.identity import IdentityKind, SignerIdentity
@@ -199,9 +199,11 @@ def test_from_pem_files_rejects_garbage(tmp_path):
 
 def test_offline_strict_and_online(chain):
     strict = TrustPolicy.offline_strict([chain.root.cert])
-    assert strict.revocation is RevocationMode.REQUIRE and not strict.allow_fetching
+    assert strict.revocation is RevocationMode.REQUIRE
+    assert not strict.allow_fetching
     online = TrustPolicy.online([chain.root.cert])
-    assert online.allow_fetching and online.revocation is RevocationMode.HARD_FAIL
+    assert online.allow_fetching
+    assert online.revocation is RevocationMode.HARD_FAIL
 
 
 # --- signer requirements -------------------------------------------------------------
@@ -242,7 +244,8 @@ def test_all_of_any_of():
     assert both.check(PERSON) is None
     assert both.check(SEAL) is not None
     either = AnyOf([SignerIsOrganisationWithMST("0400260612"), SignerIs(cccd="001089020747")])
-    assert either.check(PERSON) is None and either.check(SEAL) is None
+    assert either.check(PERSON) is None
+    assert either.check(SEAL) is None
     assert AnyOf([SignerIs(cccd="1")]).check(PERSON).startswith("none of")  # type: ignore[union-attr]
 
 

@@ -77,13 +77,12 @@ def check_path_crypto(chain: Sequence[x509.Certificate], policy: TrustPolicy) ->
         if name == "DSA" and policy.unsafe_legacy_keys:
             continue
         alg = SignatureAlgorithm.__members__.get(name)
-        if alg is not None and alg.digest is not None and alg.digest.name == "SHA1":
-            if alg in policy.allowed_algorithms:
-                warnings.warn(
-                    f"accepting a SHA-1 certificate signature ({alg.name}) under unsafe_sha1",
-                    UnsafeOptionWarning,
-                    stacklevel=4,
-                )
+        if alg in policy.allowed_algorithms and alg is not None and alg.name.endswith("SHA1"):
+            warnings.warn(
+                f"accepting a SHA-1 certificate signature ({alg.name}) under unsafe_sha1",
+                UnsafeOptionWarning,
+                stacklevel=4,
+            )
         if alg is None or alg not in policy.allowed_algorithms:
             raise PolicyViolation(
                 f"certificate {cert.subject.rfc4514_string()!r} is signed with {name}, "
