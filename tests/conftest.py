@@ -49,3 +49,100 @@ def require_tool(executable: str, package: str) -> str:
 def fixed_now() -> dt.datetime:
     """The injected 'now' of every test that needs one (never the wall clock)."""
     return dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+
+
+# --- Test PKI and its live TSA/OCSP/CRL service (PKI helper; docs/pki.md) -------------------
+
+PKI_NOW = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+"""The ``now`` the session test PKI is built around (same as ``fixed_now``)."""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pki_port() -> int:
+    """A free loopback port chosen before the PKI is made (its URLs name the port)."""
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory: pytest.TempPathFactory, pki_port: int):
+    """The session's RSA-2048 test PKI, valid around ``PKI_NOW``; CRL/OCSP URLs point at
+    ``pki_service``. Treat it as read-only: tests that revoke make their own PKI."""
+    from pakn_sign.trust.testpki import TestPKI
+
+    return TestPKI.create(
+        tmp_path_factory.mktemp("test-pki"),
+        now=PKI_NOW,
+        base_url=f"http://127.0.0.1:{pki_port}",
+    )
+
+
+class PkiServiceHandle:
+    """A running ``pakn-sign pki serve`` subprocess over the session ``test_pki``."""
+
+    def __init__(self, url: str, pki, process) -> None:
+        self.url = url
+        self.pki = pki
+        self.process = process
+
+    @property
+    def tsa_url(self) -> str:
+        return f"{self.url}/tsa"
+
+    @property
+    def ocsp_url(self) -> str:
+        return f"{self.url}/ocsp"
+
+    @property
+    def root_crl_url(self) -> str:
+        return f"{self.url}/crl/root.crl"
+
+    @property
+    def intermediate_crl_url(self) -> str:
+        return f"{self.url}/crl/intermediate.crl"
+
+
+def start_pki_service(directory: Path, port: int, log_path: Path, at: dt.datetime | None):
+    """Start ``python -m pakn_sign pki serve`` and wait for its readiness line."""
+    import select
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "pakn_sign", "pki", "serve", str(directory), "--port", str(port)]
+    if at is not None:
+        cmd += ["--at", at.isoformat()]
+    log = log_path.open("wb")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, cwd=ROOT)
+    log.close()
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 30)
+    line = proc.stdout.readline().decode() if ready else ""
+    if "ready on" not in line:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"pki serve did not start: {line!r}\n{log_path.read_text()}")
+    return proc, line.rsplit(" ", 1)[-1].strip()
+
+
+@pytest.fixture(scope="session")
+def pki_service(test_pki, pki_port: int, tmp_path_factory: pytest.TempPathFactory):
+    """``pakn-sign pki serve`` on the session PKI, clock frozen at ``PKI_NOW`` (token genTime,
+    OCSP thisUpdate). ``.url``, ``.tsa_url``, ``.ocsp_url``, ``.pki``; stopped with SIGTERM."""
+    log_path = tmp_path_factory.mktemp("pki-serve") / "serve.log"
+    proc, url = start_pki_service(test_pki.directory, pki_port, log_path, PKI_NOW)
+    yield PkiServiceHandle(url, test_pki, proc)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except Exception:
+        proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
