@@ -12,6 +12,7 @@ from ._base import (
     canonical_json,
     document_digest,
 )
+from .calendar import FixedHolidays, HolidayProvider, VietnamHolidays, WorkingCalendar
 from .common import (
     Attachment,
     Channel,
@@ -27,6 +28,7 @@ from .common import (
     Representative,
     Sender,
 )
+from .deadlines import DEFAULT_RULES, MOHA_852_RULES, DayCount, DeadlineRule, DeadlineRules
 from .document import DOCUMENT_TYPES, Document, parse_document
 from .handling import Answer, AnswerReturn, EdxmlStatus, Forwarding, StatusNotice
 from .identifiers import (
@@ -46,30 +48,56 @@ from .intake import (
     InformationSupplement,
     Petition,
 )
+from .lifecycle import (
+    OPTIONAL_EVENTS,
+    TRANSITIONS,
+    Case,
+    CaseDeadline,
+    CaseEvent,
+    CaseState,
+    DeadlinePurpose,
+    Transition,
+    document_time,
+    event_of,
+)
 from .public import PERSONAL_DATA_PATTERNS, CitizenFeedback, FeedbackVerdict, Publication
 from .sectors import DEFAULT_SECTORS, SectorRegistry
 from .settings import OrganIdMode, ValidationSettings, current_settings, use_settings
 
 __all__ = [
+    "DEFAULT_RULES",
     "DEFAULT_SECTORS",
     "DOCUMENT_TYPES",
+    "MOHA_852_RULES",
+    "OPTIONAL_EVENTS",
     "ORGAN_LETTER_GROUPS",
     "PERSONAL_DATA_PATTERNS",
+    "TRANSITIONS",
     "Answer",
     "AnswerReturn",
     "Attachment",
+    "Case",
+    "CaseDeadline",
+    "CaseEvent",
+    "CaseState",
     "Channel",
     "CitizenFeedback",
     "Classification",
     "ClassificationCode",
+    "DayCount",
     "Deadline",
+    "DeadlinePurpose",
+    "DeadlineRule",
+    "DeadlineRules",
     "Document",
     "DocumentId",
     "DocumentIdParts",
     "DocumentRef",
     "EdxmlStatus",
     "FeedbackVerdict",
+    "FixedHolidays",
     "Forwarding",
+    "HolidayProvider",
     "InformationRequest",
     "InformationSupplement",
     "Line",
@@ -93,12 +121,17 @@ __all__ = [
     "StatusNotice",
     "Text",
     "Timestamp",
+    "Transition",
     "ValidationSettings",
+    "VietnamHolidays",
     "WireModel",
+    "WorkingCalendar",
     "canonical_json",
     "check_organ_id",
     "current_settings",
     "document_digest",
+    "document_time",
+    "event_of",
     "make_document_id",
     "parse_document",
     "parse_document_id",
