@@ -99,6 +99,8 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elem
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else "?"
         raise InvalidInput(f"not well-formed XML: {exc.msg}", location=f"line {line}") from None
+    except (etree.LxmlError, ValueError) as exc:  # pragma: no cover - defensive, lxml internals
+        raise InvalidInput(f"XML could not be parsed: {exc}", location="line ?") from None
     _check_shape(root, limits)
     return root.getroottree()
 

@@ -1,0 +1,215 @@
+"""PAKN documents <-> XML in the namespace ``urn:pakn-sign:pakn:1`` (schemas/xsd/pakn-1.xsd).
+
+Writing is deterministic: the same model always gives the same bytes (UTF-8, XML
+declaration, two-space indentation, Vietnamese as characters, never ``&#NNNN;``).
+Reading goes through the hardened :func:`~pakn_sign.codec.xmlparse.parse_xml`, then the
+XSD, then the pydantic model; every refusal names the line and the element path.
+
+A document may arrive inside the signed container ``<pakn:Signed>`` (one document, then
+one or more ``ds:Signature``); :func:`from_xml` returns the inner document and
+:func:`split_signed` hands the parts to the signature code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from lxml import etree
+
+from ..errors import ConfigurationError, InvalidInput, SchemaError
+from ._xmlmap import decode_model, encode_model
+from ._xmlplan import NS, qname
+from ._xmlschema import DSIG_NS, location_of, validate_schema
+from .xmlparse import DEFAULT_LIMITS, XmlLimits, parse_xml
+
+if TYPE_CHECKING:
+    from ..models import Document, ValidationSettings
+
+__all__ = [
+    "DSIG_NS",
+    "NS",
+    "SIGNED_TAG",
+    "document_from_element",
+    "from_xml",
+    "split_signed",
+    "to_xml",
+    "to_xml_element",
+]
+
+_D = TypeVar("_D")
+SIGNED_TAG = qname("Signed")
+"""Clark tag of the signed container ``<pakn:Signed>``."""
+_XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+_IMPLIED = frozenset({"kind"})
+
+
+def _types() -> dict[str, type[Any]]:
+    from ..models import DOCUMENT_TYPES
+
+    return DOCUMENT_TYPES
+
+
+def to_xml_element(doc: Document, *, element_id: str | None = None) -> etree._Element:
+    """The document as an element tree, built directly from the model.
+
+    Args:
+        doc: any PAKN document model.
+        element_id: value of the root's ``Id`` attribute (the target of ``#id`` signature
+            references), if any.
+
+    Raises:
+        InvalidInput: a text value has characters XML 1.0 cannot carry.
+    """
+    if type(doc).__name__ not in {cls.__name__ for cls in _types().values()}:
+        raise InvalidInput(f"not a PAKN document model: {type(doc).__name__}")
+    root = encode_model(doc, implied=_IMPLIED)
+    if element_id is not None:
+        root.set("Id", element_id)
+    return root
+
+
+def to_xml(doc: Document, *, element_id: str | None = None) -> bytes:
+    """The document as deterministic UTF-8 XML bytes with an XML declaration.
+
+    Args:
+        doc: any PAKN document model.
+        element_id: optional root ``Id`` attribute.
+    """
+    el = to_xml_element(doc, element_id=element_id)
+    return etree.tostring(el, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+
+
+def split_signed(
+    tree: etree._ElementTree | etree._Element,
+) -> tuple[etree._Element, tuple[etree._Element, ...]]:
+    """Split a ``<pakn:Signed>`` container into its document and its ``ds:Signature`` elements.
+
+    An unsigned document is returned as ``(root, ())``. Only the structure is checked here
+    (the XSD check is in :func:`document_from_element`); signature semantics are the
+    XMLDSig code's job.
+
+    Raises:
+        SchemaError: the container does not hold exactly one PAKN document followed by
+            one or more ``ds:Signature`` elements.
+    """
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    if root.tag != SIGNED_TAG:
+        return root, ()
+    kids = [k for k in root if isinstance(k.tag, str)]
+    if not kids or etree.QName(kids[0]).namespace != NS or kids[0].tag == SIGNED_TAG:
+        raise SchemaError(
+            "pakn:Signed must start with one PAKN document", location=location_of(root)
+        )
+    sigs = tuple(kids[1:])
+    for sig in sigs:
+        if sig.tag != f"{{{DSIG_NS}}}Signature":
+            raise SchemaError("expected ds:Signature", location=location_of(sig))
+    if not sigs:
+        raise SchemaError("pakn:Signed holds no ds:Signature", location=location_of(root))
+    return kids[0], sigs
+
+
+def _refuse_xsi(root: etree._Element) -> None:
+    # XSD 1.0 §2.6: xsi:type could substitute types and xsi:schemaLocation names schemas
+    # to fetch; neither has a place in a PAKN document.
+    for el in root.iter(tag=etree.Element):
+        for name in el.attrib:
+            if etree.QName(name).namespace == _XSI_NS:
+                raise InvalidInput(
+                    f"xsi:{etree.QName(name).localname} attributes are not allowed",
+                    location=location_of(el),
+                    code="input.unsupported",
+                )
+
+
+def _check_expect(el: etree._Element, expect: type[Any] | None) -> type[Any]:
+    """The model class named by the root element; ``SchemaError`` if unknown or not ``expect``."""
+    if expect is not None and expect not in _types().values():
+        raise ConfigurationError(f"expect must be a document class, got {expect!r}")
+    if etree.QName(el).namespace != NS:
+        raise SchemaError(
+            f"expected an element in namespace {NS}, found {el.tag}", location=location_of(el)
+        )
+    by_name = {cls.__name__: cls for cls in _types().values()}
+    local = etree.QName(el).localname
+    cls = by_name.get(local)
+    if cls is None:
+        raise SchemaError(
+            f"expected one of {sorted(by_name)}, found pakn:{local}", location=location_of(el)
+        )
+    if expect is not None and cls is not expect:
+        raise SchemaError(
+            f"expected a {expect.__name__} document, found a {local}", location=location_of(el)
+        )
+    return cls
+
+
+def document_from_element(
+    el: etree._Element,
+    *,
+    expect: type[Any] | None = None,
+    settings: ValidationSettings | None = None,
+) -> Document:
+    """Validate an element (a document or a Signed container) by XSD and model.
+
+    Args:
+        el: the element; for a ``<pakn:Signed>`` container the inner document is read.
+        expect: a document class (e.g. ``Petition``) the document must be.
+        settings: validation settings (agency-code mode, sector registry); the ones in
+            effect (``use_settings``) or the defaults when ``None``.
+
+    Raises:
+        SchemaError: XSD or model violation, or not the expected kind (line and path given).
+        InvalidInput: comments, PIs or xsi attributes inside the document.
+    """
+    _refuse_xsi(el)
+    validate_schema(el)
+    doc_el, _ = split_signed(el)
+    cls = _check_expect(doc_el, expect)
+    from ..models.settings import CONTEXT_KEY
+
+    context = {CONTEXT_KEY: settings} if settings is not None else None
+    result: Document = decode_model(doc_el, cls, implied=_IMPLIED, context=context)  # type: ignore[assignment]
+    return result
+
+
+@overload
+def from_xml(
+    data: bytes,
+    *,
+    expect: None = None,
+    limits: XmlLimits = ...,
+    settings: ValidationSettings | None = None,
+) -> Document: ...
+@overload
+def from_xml(
+    data: bytes,
+    *,
+    expect: type[_D],
+    limits: XmlLimits = ...,
+    settings: ValidationSettings | None = None,
+) -> _D: ...
+def from_xml(
+    data: bytes,
+    *,
+    expect: type[Any] | None = None,
+    limits: XmlLimits = DEFAULT_LIMITS,
+    settings: ValidationSettings | None = None,
+) -> Any:
+    """Parse untrusted XML bytes into a document model.
+
+    Args:
+        data: the bytes as received (an unsigned document or a ``<pakn:Signed>`` container).
+        expect: a document class (e.g. ``Petition``) the document must be.
+        limits: parser size, depth and text-node limits.
+        settings: validation settings, as for :func:`document_from_element`.
+
+    Raises:
+        InvalidInput: not well-formed, not UTF-8, DTDs/entities, limits exceeded.
+        SchemaError: XSD or model violation, or another kind than ``expect``.
+    """
+    tree = parse_xml(data, limits=limits)
+    root = tree.getroot()
+    if root.tag != SIGNED_TAG:
+        _check_expect(root, expect)  # a clear message before the XSD's
+    return document_from_element(root, expect=expect, settings=settings)
