@@ -188,7 +188,9 @@ def _add_long_term_data(
     pool = [c for c in source.pool if isinstance(c, x509.Certificate)]
     signer_chain = complete_chain(chain, pool)
     tsa_certs = token_certificates(token)
-    tsa_chain = complete_chain(tsa_certs[:1], tsa_certs + pool) if tsa_certs else []
+    # The TSA's own certificate is the one that issued none of the others.
+    leaves = [c for c in tsa_certs if not any(o.issuer == c.subject for o in tsa_certs)]
+    tsa_chain = complete_chain(leaves[:1], tsa_certs + pool) if leaves else []
     every = signer_chain + [c for c in tsa_chain if c not in signer_chain]
     crls, ocsps, uncovered = covering_revocation_data(every, source.crls, source.ocsps)
     if uncovered and source.allow_fetching:

@@ -175,6 +175,12 @@ def fetch_revocation_data(
             moment=at,
             allow_fetching=True,
         )
+        try:
+            return await collect(vc)
+        finally:
+            await vc.aclose()  # close the fetchers' HTTP sessions
+
+    async def collect(vc: ValidationContext) -> tuple[list[bytes], list[bytes]]:
         crls: list[bytes] = []
         ocsps: list[bytes] = []
         for cert in certs:
