@@ -47,6 +47,8 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "pakn_sign.cli.cmd_verify",
     "pakn_sign.cli.cmd_inspect",
     "pakn_sign.cli.cmd_pki",
+    "pakn_sign.cli.cmd_validate",
+    "pakn_sign.cli.cmd_schema",
 )
 
 
