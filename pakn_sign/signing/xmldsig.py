@@ -20,7 +20,7 @@ from typing import Literal
 from cryptography import x509
 from lxml import etree
 
-from ..errors import ConfigurationError, PaknSignError, SigningError
+from ..errors import ConfigurationError, InvalidInput, PaknSignError, SigningError
 from .algorithms import DigestAlgorithm, PublicKey, SignatureAlgorithm
 from .c14n import (
     C14N10,
@@ -67,6 +67,7 @@ __all__ = [
     "VerifiedSignature",
     "build_signature",
     "find_by_id",
+    "find_signatures",
     "verify_signature",
 ]
 
@@ -205,3 +206,16 @@ def _fill(
     except Exception as exc:  # a PKCS#11 or remote backend: wrap at the boundary
         raise SigningError(f"the signer failed: {type(exc).__name__}: {exc}") from exc
     sig_value.text = _b64(value)
+
+
+def find_signatures(doc: etree._ElementTree | etree._Element) -> tuple[etree._Element, ...]:
+    """Every ds:Signature in document order (nested ones included).
+
+    Raises:
+        InvalidInput: there is none (``xmldsig.no_signature``): zero signatures is a
+            failure, never an unsigned pass (CVE-2025-40934 class).
+    """
+    sigs = tuple(doc.iter(DS + "Signature"))
+    if not sigs:
+        raise InvalidInput("no ds:Signature in the document", code="xmldsig.no_signature")
+    return sigs
