@@ -64,6 +64,7 @@ def _signature(s: SignatureReport) -> str:
     ident = s.identity
     if ident is not None:
         rows += [
+            _row("Tên / Name", ident.common_name),
             _row("Người ký / Signer", ident.subject),
             _row("Loại / Kind", ident.kind.value),
             _row("Tổ chức / Organisation", ident.organization),
