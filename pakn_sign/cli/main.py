@@ -41,7 +41,7 @@ EXIT_INDETERMINATE = 3
 EXIT_INPUT = 4
 EXIT_TRANSPORT = 5
 
-# Each module exposes ``command`` (a click command or group); one line per module.
+# Each module exposes ``command`` (a click command or group) or ``commands`` (several).
 _SUBCOMMANDS: tuple[str, ...] = (
     "pakn_sign.cli.cmd_sign",
     "pakn_sign.cli.cmd_verify",
@@ -49,6 +49,8 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "pakn_sign.cli.cmd_pki",
     "pakn_sign.cli.cmd_validate",
     "pakn_sign.cli.cmd_schema",
+    "pakn_sign.cli.cmd_node",
+    "pakn_sign.cli.cmd_directory",
 )
 
 
@@ -78,7 +80,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 def _register() -> None:
     for name in _SUBCOMMANDS:
         module = importlib.import_module(name)
-        cli.add_command(module.command)
+        for command in getattr(module, "commands", None) or (module.command,):
+            cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

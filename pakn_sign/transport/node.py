@@ -45,10 +45,16 @@ class CheckpointPayload(_Wire):
 
 @dataclass(frozen=True, slots=True)
 class TLSFiles:
-    """This node's TLS certificate and key (PEM) for mutual TLS."""
+    """This node's TLS certificates and keys (PEM) for mutual TLS.
+
+    ``cert``/``key`` are presented as a client; ``server_cert``/``server_key`` (default:
+    the same) when serving.
+    """
 
     cert: Path
     key: Path
+    server_cert: Path | None = None
+    server_key: Path | None = None
 
 
 @dataclass
