@@ -46,7 +46,8 @@ EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$"
 Phone = Annotated[str, Field(pattern=PHONE_PATTERN, description="Số điện thoại")]
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254, description="Thư điện tử")]
 TaxCode = Annotated[
-    str, Field(pattern=r"^\d{10}(-\d{3})?$", description="Mã số thuế (MST): 10 or 10-3 digits")
+    str,
+    Field(pattern=r"^[0-9]{10}(-[0-9]{3})?$", description="Mã số thuế (MST): 10 or 10-3 digits"),
 ]
 FileName = Annotated[
     str, Field(pattern=r"^[^/\\]+$"), AfterValidator(nfc_line), Field(min_length=1, max_length=255)
@@ -82,8 +83,8 @@ class PersonalIdType(enum.StrEnum):
 
 
 _ID_NUMBER = {
-    PersonalIdType.CMND: r"^(\d{9}|\d{12})$",
-    PersonalIdType.CCCD: r"^\d{12}$",
+    PersonalIdType.CMND: r"^([0-9]{9}|[0-9]{12})$",
+    PersonalIdType.CCCD: r"^[0-9]{12}$",
     PersonalIdType.HC: r"^[A-Z0-9]{6,12}$",
 }
 

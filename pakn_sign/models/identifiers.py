@@ -30,8 +30,8 @@ __all__ = [
     "parse_document_id",
 ]
 
-ORGAN_ID_STRICT_PATTERN = r"^\d{3}\.\d{2}\.\d{2}\.[A-K]\d{2}$"
-ORGAN_ID_LENIENT_PATTERN = r"^(?:\d{1,3}\.){1,3}[A-Z]\d{2}$"
+ORGAN_ID_STRICT_PATTERN = r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-K][0-9]{2}$"
+ORGAN_ID_LENIENT_PATTERN = r"^(?:[0-9]{1,3}\.){1,3}[A-Z][0-9]{2}$"
 _STRICT = re.compile(ORGAN_ID_STRICT_PATTERN, re.ASCII)
 _LENIENT = re.compile(ORGAN_ID_LENIENT_PATTERN, re.ASCII)
 
@@ -80,9 +80,9 @@ OrganId = Annotated[
 ]
 """An agency code; strict or lenient per the validation settings in effect."""
 
-DOCUMENT_ID_PATTERN = r"^[0-9A-Z.]{5,32},\d{4}/\d{2}/\d{2},\d{1,12}/[^\s,]{1,64}$"
+DOCUMENT_ID_PATTERN = r"^[0-9A-Z.]{5,32},[0-9]{4}/[0-9]{2}/[0-9]{2},[0-9]{1,12}/[^\s,]{1,64}$"
 _DOC_ID = re.compile(
-    r"(?P<organ>[^,]+),(?P<date>\d{4}/\d{2}/\d{2}),(?P<number>\d{1,12})/(?P<notation>[^\s,]{1,64})"
+    r"(?P<organ>[^,]+),(?P<date>[0-9]{4}/[0-9]{2}/[0-9]{2}),(?P<number>[0-9]{1,12})/(?P<notation>[^\s,]{1,64})"
 )
 _NOTATION_BAD = re.compile(r"[\x00-\x1f\x7f-\x9f<>\"'&\\]")
 
