@@ -43,6 +43,7 @@ EXIT_TRANSPORT = 5
 
 # Each module exposes ``command`` (a click command or group) or ``commands`` (several).
 _SUBCOMMANDS: tuple[str, ...] = (
+    "pakn_sign.cli.cmd_cert",
     "pakn_sign.cli.cmd_sign",
     "pakn_sign.cli.cmd_verify",
     "pakn_sign.cli.cmd_inspect",
