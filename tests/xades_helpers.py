@@ -11,6 +11,7 @@ from pakn_sign.models import (
     Attachment,
     Channel,
     DocumentRef,
+    MediaType,
     Official,
     PersonSender,
     Petition,
@@ -65,7 +66,7 @@ def petition(paragraphs: int = 8) -> Petition:
         attachments=tuple(
             Attachment(
                 name=f"tai-lieu-{i}.pdf",
-                media_type="application/pdf",
+                media_type=MediaType.PDF,
                 size=1000 + i,
                 sha256=f"{i:02x}" * 32,
             )
