@@ -146,3 +146,15 @@ def pki_service(test_pki, pki_port: int, tmp_path_factory: pytest.TempPathFactor
         proc.wait()
     if proc.stdout is not None:
         proc.stdout.close()
+
+
+def example_documents() -> list:
+    """The example case of examples/documents/make_examples.py: one document of every kind."""
+    import importlib.util
+
+    path = ROOT / "examples" / "documents" / "make_examples.py"
+    spec = importlib.util.spec_from_file_location("pakn_make_examples", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.build_examples())
