@@ -24,7 +24,7 @@ from ..clock import Clock, SystemClock
 from ..errors import ConfigurationError, DeliveryError, InvalidInput, PaknSignError
 from .algorithms import DigestAlgorithm
 from .signers import Signer
-from .timestamps_token import DEFAULT_POLICY_OID, respond_to_request
+from .timestamps_token import DEFAULT_POLICY_OID, TimeStampResp, respond_to_request
 from .timestamps_verify import MAX_TOKEN_BYTES, TimestampInfo, verify_timestamp
 
 __all__ = [
@@ -85,7 +85,7 @@ def token_from_response(
     if len(response) > MAX_TOKEN_BYTES:
         raise InvalidInput(f"timestamp response larger than {MAX_TOKEN_BYTES} bytes")
     try:
-        resp = tsp.TimeStampResp.load(response, strict=True)
+        resp = TimeStampResp.load(response, strict=True)
         status = resp["status"]["status"].native
         if status not in ("granted", "granted_with_mods"):
             text = resp["status"]["status_string"].native or []
@@ -95,6 +95,8 @@ def token_from_response(
                 code="transport.tsa_rejected",
             )
         token = resp["time_stamp_token"]
+        if token.native is None:
+            raise InvalidInput("TSA granted the request but sent no token")
         info = token["content"]["encap_content_info"]["content"].parsed
         got_nonce = info["nonce"].native
         got_imprint = info["message_imprint"]["hashed_message"].native

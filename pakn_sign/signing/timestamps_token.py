@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import ClassVar
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
@@ -24,6 +25,7 @@ __all__ = [
     "ALLOWED_REQUEST_DIGESTS",
     "DEFAULT_POLICY_OID",
     "MAX_REQUEST_BYTES",
+    "TimeStampResp",
     "respond_to_request",
     "sign_tst_info",
 ]
@@ -32,6 +34,16 @@ DEFAULT_POLICY_OID = "2.999.3161.1"  # under the ITU-T "example" arc: test TSA o
 MAX_REQUEST_BYTES = 16 * 1024
 # RFC 3161 imprint algorithms a TSA accepts; SHA-1 is refused for new timestamps.
 ALLOWED_REQUEST_DIGESTS = {"sha256": 32, "sha384": 48, "sha512": 64}
+
+
+class TimeStampResp(core.Sequence):  # type: ignore[misc]
+    """RFC 3161 §2.4.2 TimeStampResp. asn1crypto's own makes ``timeStampToken`` mandatory,
+    so it can neither build nor read a rejection; the RFC has it OPTIONAL."""
+
+    _fields: ClassVar[list[tuple[str, type, dict[str, bool]] | tuple[str, type]]] = [
+        ("status", tsp.PKIStatusInfo),
+        ("time_stamp_token", cms.ContentInfo, {"optional": True}),
+    ]
 
 
 def _asn1_cert(cert_der: bytes) -> asn1_x509.Certificate:
@@ -122,7 +134,7 @@ def _rejection(fail: str, text: str) -> bytes:
     status = tsp.PKIStatusInfo(
         {"status": "rejection", "status_string": [text], "fail_info": tsp.PKIFailureInfo({fail})}
     )
-    return bytes(tsp.TimeStampResp({"status": status}).dump())
+    return bytes(TimeStampResp({"status": status}).dump())
 
 
 def respond_to_request(
@@ -182,5 +194,5 @@ def respond_to_request(
     except PaknSignError as exc:
         return _rejection("system_failure", f"TSA signing failed: {exc.code}")
     status = tsp.PKIStatusInfo({"status": "granted"})
-    resp = tsp.TimeStampResp({"status": status, "time_stamp_token": cms.ContentInfo.load(token)})
+    resp = TimeStampResp({"status": status, "time_stamp_token": cms.ContentInfo.load(token)})
     return bytes(resp.dump())
