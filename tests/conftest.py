@@ -148,6 +148,49 @@ def pki_service(test_pki, pki_port: int, tmp_path_factory: pytest.TempPathFactor
         proc.stdout.close()
 
 
+# --- XMLDSig core (tests/test_xmldsig_*.py): self-signed signers per key kind ---------
+
+
+_XMLDSIG_SIGNERS: dict[str, object] = {}
+
+
+def xmldsig_signer(kind: str = "rsa2048"):
+    """A ``LocalKeySigner`` with a fresh key and a self-signed certificate (cached per kind).
+
+    Kinds: ``rsa2048``, ``rsa1024`` (downgrade tests only; the signer itself refuses to
+    sign with it), ``p256``, ``p384``, ``p521``, ``ed25519``.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.x509.oid import NameOID
+
+    from pakn_sign.signing.signers import LocalKeySigner
+
+    if kind in _XMLDSIG_SIGNERS:
+        return _XMLDSIG_SIGNERS[kind]
+    curves = {"p256": ec.SECP256R1(), "p384": ec.SECP384R1(), "p521": ec.SECP521R1()}
+    if kind.startswith("rsa"):
+        key = rsa.generate_private_key(65537, int(kind[3:]))
+    elif kind in curves:
+        key = ec.generate_private_key(curves[kind])
+    else:
+        key = ed25519.Ed25519PrivateKey.generate()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"xmldsig test {kind}")])
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(t0)
+        .not_valid_after(t0 + dt.timedelta(days=3650))
+        .sign(key, None if kind == "ed25519" else hashes.SHA256())
+    )
+    return _XMLDSIG_SIGNERS.setdefault(kind, LocalKeySigner(key, [cert]))
+
+
 def example_documents() -> list:
     """The example case of examples/documents/make_examples.py: one document of every kind."""
     import importlib.util
