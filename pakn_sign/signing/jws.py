@@ -33,6 +33,7 @@ __all__ = [
     "add_signature",
     "algorithm_from_header",
     "build_signature",
+    "certificates_of",
     "check_key_for_algorithm",
     "sign_flattened",
     "sign_general",
@@ -126,7 +127,8 @@ def check_key_for_algorithm(key: PublicKey, alg: SignatureAlgorithm) -> None:
         )
 
 
-def _certificates(protected: Mapping[str, Any], where: str) -> tuple[x509.Certificate, ...]:
+def certificates_of(protected: Mapping[str, Any], where: str = "") -> tuple[x509.Certificate, ...]:
+    """``x5c`` decoded (strict base64, DER), leaf first; ``x5t#S256`` checked if present."""
     x5c = protected.get("x5c")
     if not isinstance(x5c, list) or not x5c or len(x5c) > _MAX_CHAIN:
         raise InvalidInput(f"'x5c' must hold 1..{_MAX_CHAIN} certificates", location=f"{where}/x5c")
@@ -186,7 +188,7 @@ def _verify_x5c(
     sig = parsed.signatures[index]
     where = f"/signatures/{index}" if parsed.serialization == "general" else ""
     alg = algorithm_from_header(sig.protected, allowed)
-    certs = _certificates(sig.protected, f"{where}/protected")
+    certs = certificates_of(sig.protected, f"{where}/protected")
     verify_parsed(parsed, index, public_key_of(certs[0]), alg, where)
     return JWSVerified(
         parsed.payload,

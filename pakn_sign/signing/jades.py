@@ -1,0 +1,185 @@
+"""JAdES baseline B-B and B-T signatures (ETSI TS 119 182-1) over PAKN JSON documents.
+
+Layout: the JWS JSON *general* serialisation (RFC 7515 §7.2.1), one payload and one entry per
+signature, personal first, then organisation (Decree 30/2020 Art. 32)::
+
+    {"payload": BASE64URL(to_json(document)),
+     "signatures": [
+       {"protected": <personal header>, "header": {"etsiU": [...]}, "signature": ...},
+       {"protected": <organisation header, paknCov = digests of the entries before it>,
+        "signature": ...}]}
+
+Protected header of every signature (TS 119 182-1 §5.1-§5.2): ``alg``, ``typ``
+(``jose+json``), ``cty`` (``json``), ``x5t#S256`` and ``x5c`` (signing certificate and chain),
+``sigT`` (claimed signing time, UTC), ``srAts`` (claimed role), and ``crit`` listing every
+non-RFC 7515 parameter present. The organisation signature also carries ``paknCov``
+(our extension, critical so a verifier that does not know it fails closed): the SHA-256 of
+ASCII(protected) || "." || ASCII(signature) of *every earlier entry, in order*. Removing,
+reordering or replacing the personal signature therefore breaks the organisation's
+signature check or the order rule.
+
+B-T adds a signature timestamp in the unprotected ``etsiU`` array (TS 119 182-1 §5.3.4):
+``{"sigTst": {"tstTokens": [{"val": BASE64(DER token)}]}}``, base64url-encoded as a whole
+(the §5.3.1 encoded form). The imprint covers the ASCII bytes of the entry's base64url
+``signature`` value.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from ..clock import SystemClock, ensure_aware
+from ..errors import ConfigurationError, InvalidInput
+from .algorithms import SignatureAlgorithm
+from .b64 import b64url_encode
+from .jws import build_signature, der_of, signer_header
+from .jws_json import dumps_compact, loads_strict_json
+from .jws_parse import JWSLimits, parse_jws
+from .signers import Signer
+from .timestamps import TimestampAuthority
+from .xades_order import SignerRole, check_can_add
+
+__all__ = [
+    "COVERS_HEADER",
+    "JADES_CRITICAL",
+    "JADES_CTY",
+    "JADES_TYP",
+    "JADES_UNDERSTOOD",
+    "entry_digest",
+    "role_of",
+    "sign_json",
+]
+
+JADES_TYP = "jose+json"
+JADES_CTY = "json"  # RFC 7515 §4.1.10: the "application/" prefix is omitted
+COVERS_HEADER = "paknCov"
+JADES_CRITICAL = ("sigT", "srAts")
+JADES_UNDERSTOOD = frozenset({"b64", *JADES_CRITICAL, COVERS_HEADER})
+JADES_LIMITS = JWSLimits(max_signatures=4)
+_LEVELS = ("B-B", "B-T")
+
+
+def signing_time_text(at: dt.datetime) -> str:
+    """``sigT``: RFC 3339 UTC with ``Z`` and whole seconds (TS 119 182-1 §5.2.1)."""
+    return ensure_aware(at).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def entry_digest(protected_b64: str, signature_b64: str) -> str:
+    """What ``paknCov`` lists for one earlier entry: SHA-256 over its signed part and value."""
+    data = protected_b64.encode("ascii") + b"." + signature_b64.encode("ascii")
+    return b64url_encode(hashlib.sha256(data).digest())
+
+
+def role_of(protected: dict[str, Any]) -> SignerRole:
+    """The role claimed in ``srAts`` (``{"claimed": [{"role": ...}]}``); else ``InvalidInput``."""
+    ats = protected.get("srAts")
+    claimed = ats.get("claimed") if isinstance(ats, dict) else None
+    roles = (
+        [c.get("role") for c in claimed if isinstance(c, dict)] if isinstance(claimed, list) else []
+    )
+    if len(roles) != 1 or roles[0] not in ("personal", "organisation"):
+        raise InvalidInput(
+            "srAts must claim exactly one role, personal or organisation", location="/srAts"
+        )
+    return SignerRole(roles[0])
+
+
+def _payload_of(document_or_bytes: Any) -> tuple[str, list[dict[str, Any]]]:
+    """(payload segment, existing entries) from a model, document bytes or a signed JAdES."""
+    from ..codec.jsoncodec import from_json, to_json
+
+    if not isinstance(document_or_bytes, bytes | bytearray):
+        return b64url_encode(to_json(document_or_bytes)), []
+    data = bytes(document_or_bytes)
+    obj = loads_strict_json(data, max_bytes=JADES_LIMITS.max_bytes, max_depth=64)
+    if isinstance(obj, dict) and "signatures" in obj:
+        parsed = parse_jws(
+            data, limits=JADES_LIMITS, understood=JADES_UNDERSTOOD, unprotected_allowed={"etsiU"}
+        )
+        from_json(parsed.payload)  # only PAKN documents are signed
+        return obj["payload"], list(obj["signatures"])
+    # An unsigned document: sign its canonical bytes (serialised once, by the codec).
+    return b64url_encode(to_json(from_json(data))), []
+
+
+def _timestamp_entry(tsa: TimestampAuthority, signature_b64: str) -> str:
+    token = tsa.request(signature_b64.encode("ascii"))
+    item = {"sigTst": {"tstTokens": [{"val": base64.b64encode(token).decode("ascii")}]}}
+    return b64url_encode(dumps_compact(item))
+
+
+def sign_json(
+    document_or_bytes: Any,
+    signer: Signer,
+    *,
+    role: str | SignerRole,
+    level: str = "B-B",
+    tsa: TimestampAuthority | None = None,
+    algorithm: SignatureAlgorithm | None = None,
+    at: dt.datetime | None = None,
+) -> bytes:
+    """Sign a PAKN document as JAdES and return the JWS JSON bytes (UTF-8, compact).
+
+    Args:
+        document_or_bytes: a document model, the JSON bytes of an unsigned document, or a
+            JAdES document to add a signature to (personal, then organisation).
+        signer: the key (format code never sees it) and certificate chain.
+        role: ``"personal"`` (the competent official) or ``"organisation"`` (the seal).
+        level: ``"B-B"`` or ``"B-T"`` (needs ``tsa``).
+        tsa: RFC 3161 authority for the signature timestamp.
+        algorithm: defaults to the signer's default (RS256, ES256…).
+        at: claimed signing time (``sigT``); ``None`` means now.
+
+    Raises:
+        ConfigurationError: bad role or level, B-T without ``tsa``, personal over organisation.
+        InvalidInput / SchemaError: not a PAKN document or not a valid JAdES container.
+        SigningError: the signer failed.
+    """
+    the_role = role if isinstance(role, SignerRole) else SignerRole.parse(role)
+    if level not in _LEVELS:
+        raise ConfigurationError(f"JAdES level must be one of {_LEVELS}, got {level!r}")
+    if level == "B-T" and tsa is None:
+        raise ConfigurationError("level B-T needs a timestamp authority (tsa=...)")
+    when = SystemClock().now() if at is None else ensure_aware(at, name="at")
+    segment, entries = _payload_of(document_or_bytes)
+    existing = _roles(entries)
+    check_can_add(existing, the_role)
+    extras: dict[str, Any] = {
+        "typ": JADES_TYP,
+        "cty": JADES_CTY,
+        "x5t#S256": b64url_encode(hashlib.sha256(der_of(signer.certificate_chain[0])).digest()),
+        "sigT": signing_time_text(when),
+        "srAts": {"claimed": [{"role": the_role.value}]},
+    }
+    crit = list(JADES_CRITICAL)
+    if the_role is SignerRole.ORGANISATION:
+        extras[COVERS_HEADER] = [entry_digest(e["protected"], e["signature"]) for e in entries]
+        crit.append(COVERS_HEADER)
+    extras["crit"] = crit
+    alg, header = signer_header(signer, algorithm, extras, JADES_UNDERSTOOD)
+    entry: dict[str, Any] = build_signature(
+        segment.encode("ascii"), header, lambda d: signer.sign_raw(d, alg)
+    )
+    if tsa is not None and level == "B-T":
+        entry = {
+            "protected": entry["protected"],
+            "header": {"etsiU": [_timestamp_entry(tsa, entry["signature"])]},
+            "signature": entry["signature"],
+        }
+    return dumps_compact({"payload": segment, "signatures": [*entries, entry]})
+
+
+def _roles(entries: Sequence[dict[str, Any]]) -> list[SignerRole]:
+    from .b64 import b64url_decode
+
+    roles = []
+    for e in entries:
+        prot = loads_strict_json(
+            b64url_decode(e["protected"]), max_bytes=JADES_LIMITS.max_header_bytes
+        )
+        roles.append(role_of(prot))
+    return roles
