@@ -471,3 +471,56 @@ def test_organisation_seal_identity():
     assert result.identity.kind is IdentityKind.ORGANISATION
     assert result.identity.mst == "0400260612"
     assert result.identity.mns == "1047665"
+
+
+# --- live OCSP / CRL from the test PKI's service (pakn-sign pki serve) ------------------
+
+
+def _live_policy(test_pki, mode=RevocationMode.HARD_FAIL, **kw):
+    return test_pki.policy(revocation=mode, allow_fetching=True, crls=(), **kw)
+
+
+def test_live_ocsp_good(pki_service, test_pki):
+    official = next(iter(test_pki.officials.values()))
+    result = validate_chain(official.cert, policy=_live_policy(test_pki), at=test_pki.now)
+    assert result.revocation_status == "good"
+    assert result.anchor == test_pki.root.cert
+
+
+def test_live_ocsp_revoked(pki_service, test_pki):
+    with pytest.raises(UntrustedSigner) as info:
+        validate_chain(test_pki.revoked.cert, policy=_live_policy(test_pki), at=test_pki.now)
+    assert info.value.sub_indication == "REVOKED"
+
+
+def test_live_revoked_certificate_valid_before_its_revocation(pki_service, test_pki):
+    # local CRLs only, validation time before the revocation (now - 1 day)
+    before = test_pki.now - dt.timedelta(days=2)
+    policy = test_pki.policy(revocation=RevocationMode.HARD_FAIL)
+    with pytest.raises(IndeterminateError):
+        # the CRL was issued after `before`, so it cannot speak for that time (no POE)
+        validate_chain(test_pki.revoked.cert, policy=policy, at=before)
+    with pytest.raises(UntrustedSigner):
+        validate_chain(test_pki.revoked.cert, policy=policy, at=test_pki.now)
+
+
+def test_live_ocsp_unknown_serial(pki_service, test_pki):
+    from certs_helpers import Issued
+
+    ca = Issued(test_pki.intermediate.cert, test_pki.intermediate.key)  # type: ignore[arg-type]
+    stray = issue(
+        name((UID, "CCCD:079000000001"), (NameOID.COMMON_NAME, "Không có trong sổ")),
+        issuer=ca,
+        key_usage=["digital_signature", "non_repudiation"],
+        ocsp_url=pki_service.ocsp_url,
+        not_before=test_pki.now - dt.timedelta(days=1),
+        not_after=test_pki.now + dt.timedelta(days=30),
+    )
+    with pytest.raises(IndeterminateError) as info:
+        validate_chain(stray.cert, policy=_live_policy(test_pki), at=test_pki.now)
+    assert info.value.sub_indication == "TRY_LATER"
+    # soft-fail forgives only missing/unreachable data; an explicit "unknown" is not missing
+    with pytest.raises(IndeterminateError):
+        validate_chain(
+            stray.cert, policy=_live_policy(test_pki, RevocationMode.SOFT_FAIL), at=test_pki.now
+        )
