@@ -70,10 +70,13 @@ def _escape(token: str) -> str:
 def json_pointer(loc: tuple[int | str, ...], data: Any) -> str:
     """An RFC 6901 pointer for pydantic's error ``loc`` walked over ``data``.
 
-    Pydantic puts union tags (``petition``, ``person``) into ``loc``; they are skipped by
-    following the actual data: a step that is not a key (or index) of the data is a tag,
-    unless it is the last one (a missing field).
+    Pydantic puts union tags into ``loc``: the document's ``kind`` first, then e.g.
+    ``person`` for the sender. The first is dropped when it is the data's ``kind``; others
+    are skipped by following the data: a step that is not a key (or index) of the data is a
+    tag, unless it is the last one (a missing field).
     """
+    if loc and isinstance(data, Mapping) and loc[0] == data.get("kind"):
+        loc = loc[1:]
     parts: list[str] = []
     node: Any = data
     for i, step in enumerate(loc):
@@ -97,14 +100,17 @@ def schema_error_from(exc: ValidationError, data: Any) -> SchemaError:
     """One ``SchemaError`` for a pydantic error: the first problem, located by JSON pointer."""
     errors = exc.errors(include_url=False)
     first = errors[0]
-    pointer = json_pointer(tuple(first["loc"]), data)
+    loc = tuple(first["loc"])
     message = first["msg"]
-    if first["type"] == "missing":
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        # The error sits on the union; point at its discriminator field instead.
+        loc = (*loc, str((first.get("ctx") or {}).get("discriminator", "kind")).strip("'"))
+    elif first["type"] == "missing":
         message = "required field is missing"
     elif first["type"] == "extra_forbidden":
         message = "unexpected field (not in the schema)"
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    return SchemaError(f"{message}{more}", location=pointer or "/")
+    return SchemaError(f"{message}{more}", location=json_pointer(loc, data) or "/")
 
 
 def _context(settings: ValidationSettings | None) -> dict[str, Any] | None:
