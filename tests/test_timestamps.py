@@ -104,6 +104,15 @@ def issuer_of(pki: TestPKI) -> Issuer:
     )
 
 
+def rogue_root() -> Issuer:
+    """A CA nobody trusts."""
+    key = generate_key("p256")
+    root = self_signed_root(
+        key, simple_name("ROGUE ROOT"), not_before=PKI_NOW - 30 * DAY, not_after=PKI_NOW + 365 * DAY
+    )
+    return Issuer(root, key)
+
+
 def make_tsa(issuer: Issuer, **kw: object) -> LocalKeySigner:
     key = generate_key("p256")
     cert = issue_certificate(
@@ -177,14 +186,7 @@ def test_token_over_other_bytes(test_pki: TestPKI, token: bytes) -> None:
 
 
 def test_attack_untrusted_tsa(test_pki: TestPKI) -> None:
-    root_key = generate_key("p256")
-    root = self_signed_root(
-        root_key,
-        simple_name("ROGUE ROOT"),
-        not_before=PKI_NOW - 30 * DAY,
-        not_after=PKI_NOW + 365 * DAY,
-    )
-    rogue = make_tsa(Issuer(root, root_key))
+    rogue = make_tsa(rogue_root())
     tok = LocalTimestampAuthority(rogue, clock=FixedClock(PKI_NOW)).request(DATA)
     with pytest.raises(UntrustedSigner):
         verify_timestamp(tok, DATA, policy=test_pki.policy(), at=PKI_NOW)
@@ -250,14 +252,7 @@ def test_attack_cve_2025_52556_signature_not_checked_against_validated_tsa_cert(
 def test_attack_cve_2026_33753_leaf_picked_from_bag(test_pki: TestPKI) -> None:
     """The TSA certificate must be the one ESSCertID binds, not one picked from the bag:
     an attacker signs with their own certificate and appends a genuine TSA certificate."""
-    root_key = generate_key("p256")
-    root = self_signed_root(
-        root_key,
-        simple_name("ROGUE ROOT"),
-        not_before=PKI_NOW - 30 * DAY,
-        not_after=PKI_NOW + 365 * DAY,
-    )
-    rogue = make_tsa(Issuer(root, root_key))
+    rogue = make_tsa(rogue_root())
     bag = [*rogue.certificate_chain, test_pki.tsa.cert, test_pki.intermediate.cert]
     key = rogue._key  # the attacker's own key, matching the first certificate
     forged = sign_tst_info(tst_info_over(DATA), ForgingSigner(bag, key))
