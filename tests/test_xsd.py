@@ -36,14 +36,16 @@ KINDS = sorted(DOCUMENT_TYPES)
 def _xml_examples() -> dict[str, bytes]:
     path = EXAMPLE_DIR / "make_xml_examples.py"
     spec = importlib.util.spec_from_file_location("pakn_make_xml_examples", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return dict(module.xml_examples())
 
 
 def _type(name: str | None) -> etree._Element:
-    assert name is not None and name.startswith("pakn:"), name
+    assert name is not None
+    assert name.startswith("pakn:"), name
     return TYPES[name.removeprefix("pakn:")]
 
 

@@ -38,7 +38,7 @@ def validate_file(path: Path) -> dict[str, Any]:
             data = fh.read(_read_cap())
         doc = load_document(data)
     except OSError as exc:
-        err = {"code": "input.unreadable", "message": exc.strerror or str(exc), "location": None}
+        err = {"code": "input.unreadable", "message": exc.strerror or str(exc), "location": "file"}
         return result | {"valid": False, "error": err}
     except PaknSignError as exc:
         return result | {"valid": False, "error": exc.to_dict()}
@@ -46,7 +46,9 @@ def validate_file(path: Path) -> dict[str, Any]:
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON result per file on stdout.")
 def command(files: tuple[Path, ...], as_json: bool) -> int:
     """Check PAKN documents (XML or JSON, signed or not) against the schemas and models."""

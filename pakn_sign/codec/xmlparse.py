@@ -7,6 +7,7 @@ nesting depth and text-node size. Every refusal is an ``InvalidInput`` naming th
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 
@@ -71,6 +72,7 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elem
     if len(data) > limits.max_bytes:
         raise InvalidInput(
             f"XML document is {len(data)} bytes; the limit is {limits.max_bytes}",
+            location=f"offset {limits.max_bytes}",
             code="input.too_large",
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:4] in (b"\x00<\x00?", b"<\x00?\x00"):
@@ -86,14 +88,8 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elem
             location=f"line {_line_of(data, dtd.start())}",
             code="input.dtd_forbidden",
         )
-    try:
-        # Decode first: libxml2 silently replaces some invalid sequences in recovery paths.
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            f"invalid UTF-8 byte 0x{data[exc.start]:02x}",
-            location=f"line {_line_of(data, exc.start)}",
-        ) from None
+    # Check UTF-8 first: libxml2 silently replaces some invalid sequences in recovery paths.
+    _check_utf8(data)
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
@@ -103,6 +99,27 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elem
         raise InvalidInput(f"XML could not be parsed: {exc}", location="line ?") from None
     _check_shape(root, limits)
     return root.getroottree()
+
+
+_UTF8_CHUNK = 1 << 20
+
+
+def _check_utf8(data: bytes) -> None:
+    """Refuse invalid UTF-8, decoding in chunks so no copy of the whole input is made."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data) + 1, _UTF8_CHUNK):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(
+                view[start : start + _UTF8_CHUNK], final=start + _UTF8_CHUNK >= len(data)
+            )
+        except UnicodeDecodeError as exc:
+            offset = min(max(start - pending + exc.start, 0), len(data) - 1)
+            raise InvalidInput(
+                f"invalid UTF-8 byte 0x{data[offset]:02x}",
+                location=f"line {_line_of(data, offset)}",
+            ) from None
 
 
 def _check_shape(root: etree._Element, limits: XmlLimits) -> None:
