@@ -64,6 +64,12 @@ AGENCIES: dict[str, Agency] = {
             "1000041",
             False,
         ),
+        # The national public service portal (DVCQG), run by a unit of VPCP: a level-3 sub-unit
+        # code under G22 (our choice; DOMAIN.md §2 shows sub-units such as 000.00.04.G14).
+        # Its MST has a dependent-unit suffix "-001", as branch tax codes do.
+        Agency(
+            "000.00.01.G22", "CỔNG DỊCH VỤ CÔNG QUỐC GIA", "Hà Nội", "0100000022-001", None, False
+        ),
     )
 }
 
@@ -74,6 +80,7 @@ OFFICIALS: dict[str, Person] = {
         Person("official-g10", "Trần Thị Bình", "Hà Nội", "001190000010", "000.00.00.G10"),
         Person("official-g12", "Lê Minh Châu", "Hà Nội", "001088000012", "000.00.00.G12"),
         Person("official-h41", "Phạm Quốc Dũng", "Nghệ An", "040082000041", "000.00.00.H41", True),
+        Person("official-portal", "Đặng Thu Hà", "Hà Nội", "001094000122", "000.00.01.G22"),
         # The sender of petitions: a citizen with no organisation.
         Person("citizen", "Hoàng Thị Én", "Đà Nẵng", "048195000001", None),
     )
