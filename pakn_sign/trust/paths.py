@@ -61,6 +61,7 @@ __all__ = [
     "KeyPurpose",
     "ValidatedChain",
     "build_validation_context",
+    "map_validation_error",
     "chain_cache_info",
     "clear_chain_cache",
     "validate_chain",
@@ -187,7 +188,7 @@ def _run(factory: Callable[[], Awaitable[T]]) -> T:
         return pool.submit(asyncio.run, main()).result()
 
 
-def _fail(exc: Exception) -> VerificationError:
+def map_validation_error(exc: Exception) -> VerificationError:
     """Map certvalidator errors to ours with ETSI EN 319 102-1 sub-indications."""
     msg = str(exc) or type(exc).__name__
     if isinstance(exc, cv_errors.RevokedError):
@@ -327,7 +328,7 @@ def _validate_uncached(
     try:
         path = _run(go)
     except (cv_errors.PathError, cv_errors.ValidationError) as exc:
-        raise _fail(exc) from exc
+        raise map_validation_error(exc) from exc
     except (ValueError, TypeError) as exc:
         # asn1crypto parses lazily: malformed extensions surface here.
         raise UntrustedSigner(
