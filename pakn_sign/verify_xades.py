@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography import x509
 from lxml import etree
 
 from .codec.xmlcodec import SIGNED_TAG, from_xml
@@ -35,13 +36,19 @@ from .signing.algorithms import DigestAlgorithm
 from .signing.c14n import C14NMethod, canonicalize
 from .signing.xades_order import SignatureSlot, check_order
 from .signing.xades_props import DS_NS
-from .signing.xades_verify import CheckedXAdES, check_pakn_signature
+from .signing.xades_verify import CheckedXAdES, CoreXAdES, check_pakn_signature, verify_xades_core
 from .trust.paths import validate_chain
 from .trust.policy import TrustPolicy
 from .trust.report import Finding, Indication, SignatureReport, SubIndication, ValidationReport
 from .verify import SignatureInfo, SignatureLevel, VerificationResult
 
-__all__ = ["SignatureOutcome", "verify_signatures", "verify_xades"]
+__all__ = [
+    "SignatureOutcome",
+    "inspect_xades",
+    "verify_signatures",
+    "verify_xades",
+    "verify_xades_pinned",
+]
 
 _DS_SIGNATURE = "{" + DS_NS + "}Signature"
 _FORMAT = "FORMAT_FAILURE"
@@ -331,3 +338,50 @@ def inspect_xades(data: bytes, *, policy: TrustPolicy, at: dt.datetime) -> Valid
         document_id=doc_id,
         findings=findings,
     )
+
+
+def verify_xades_pinned(
+    data: bytes,
+    certificate: x509.Certificate,
+    *,
+    policy: TrustPolicy,
+    expected_references: int | None = None,
+) -> CoreXAdES:
+    """Check the first top-level XAdES signature against one pinned certificate.
+
+    For interoperability vectors: no path validation, no validation time; the XMLDSig
+    core, the SignedProperties binding and SigningCertificate(V2) are checked, with the
+    policy's algorithm allow-list (SHA-1 only via ``TrustPolicy.unsafe_allow_sha1``).
+
+    Raises:
+        InvalidInput, UnsupportedFeature, InvalidSignature, IndeterminateError,
+        PolicyViolation.
+    """
+    root = parse_xml(data).getroot()
+    sigs = [
+        s
+        for s in root.iter(_DS_SIGNATURE)
+        if not any(a.tag == _DS_SIGNATURE for a in s.iterancestors())
+    ]
+    if not sigs:
+        raise InvalidSignature("no ds:Signature found", code="verify.no_signature")
+    pinned = certificate.public_key()
+
+    def resolver(_info: Any) -> Any:
+        return pinned
+
+    core = verify_xades_core(
+        sigs[0],
+        allowed_algorithms=policy.allowed_algorithms,
+        allowed_digests=_allowed_digests(policy),
+        key_resolver=resolver,
+        min_rsa_bits=policy.min_rsa_bits,
+    )
+    policy.check_algorithm(core.verified.algorithm, pinned)
+    n = len(core.verified.references)
+    if expected_references is not None and n != expected_references:
+        raise InvalidSignature(
+            f"expected {expected_references} signed references, found {n}",
+            sub_indication=_FORMAT,
+        )
+    return core

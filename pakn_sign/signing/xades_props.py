@@ -136,7 +136,7 @@ def cert_ref_matches(ref: CertRef, cert: x509.Certificate) -> bool:
             ok_serial = int(got["serial_number"].native) == cert.serial_number
             names = [g.chosen for g in got["issuer"] if g.name == "directory_name"]
             want = a_x509.Name.load(cert.issuer.public_bytes())
-            ok_issuer = any(n == want for n in names)
+            ok_issuer = any(n.hashable == want.hashable for n in names)
         except (ValueError, TypeError):
             return False
         return ok_serial and ok_issuer

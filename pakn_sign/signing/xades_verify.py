@@ -100,6 +100,7 @@ def verify_xades_core(
     allowed_algorithms: frozenset[SignatureAlgorithm],
     allowed_digests: frozenset[DigestAlgorithm],
     key_resolver: KeyResolver | None = None,
+    min_rsa_bits: int = 2048,
 ) -> CoreXAdES:
     """Verify the XMLDSig core and the XAdES signed-properties binding of one signature.
 
@@ -118,6 +119,7 @@ def verify_xades_core(
         key_resolver=key_resolver,
         allowed_algorithms=allowed_algorithms,
         allowed_digests=allowed_digests,
+        min_rsa_bits=min_rsa_bits,
     )
     qp = _qualifying_properties(sig_el)
     sp_elements = qp.findall(_X + "SignedProperties")
