@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Coroutine
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..errors import ConfigurationError, InvalidInput, PaknSignError, SigningError
 from .algorithms import SignatureAlgorithm
@@ -42,6 +43,7 @@ __all__ = [
     "sign_pdf",
 ]
 
+T = TypeVar("T")
 PadesLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 PADES_LEVELS: tuple[str, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 MAX_PDF_BYTES = 64 * 1024 * 1024
@@ -275,13 +277,13 @@ async def _sign(
     return bytes(output.read())
 
 
-def _run(coro: Any) -> bytes:
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run pyHanko's async API from sync code (a private thread inside a running loop)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)  # type: ignore[no-any-return]
-    # Called from inside an event loop (an ASGI handler): run on a private thread.
+        return asyncio.run(coro)
     import concurrent.futures
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()  # type: ignore[no-any-return]
+        return pool.submit(asyncio.run, coro).result()
