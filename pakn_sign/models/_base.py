@@ -48,9 +48,12 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
 _LINE_BREAKS = re.compile("\r\n?")
 
 
-def _require_wire_keys(schema: dict[str, Any]) -> None:
+def _wire_schema(schema: dict[str, Any], cls: type[Any]) -> None:
     # On the wire `kind` and `schema_version` are required even though Python callers get
     # defaults: every document carries its version marker (STYLE.md §6).
+    label = getattr(cls, "label_vi", None)
+    if isinstance(label, str):  # DESIGN.md §3: Vietnamese labels in the schema annotations
+        schema["title"] = f"{label} ({cls.__name__})"
     props = schema.get("properties", {})
     required = schema.setdefault("required", [])
     for key in ("type", "schema_version", "kind"):
@@ -65,7 +68,7 @@ class WireModel(BaseModel):
         strict=True,
         extra="forbid",
         frozen=True,
-        json_schema_extra=_require_wire_keys,
+        json_schema_extra=_wire_schema,
     )
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import model_validator
 
@@ -19,6 +19,7 @@ class Forwarding(WireModel):
     """VPCP (or another receiver) forwards the signed petition, unchanged, to the competent
     agency with an answer deadline (edXML edoc, ``BussinessDocType=0``)."""
 
+    label_vi: ClassVar[str] = "Chuyển phản ánh, kiến nghị"
     kind: Literal["forwarding"] = "forwarding"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId
@@ -78,6 +79,7 @@ class StatusNotice(WireModel):
     ``progress_update`` true and a ``description`` (DOMAIN.md §6 item 4).
     """
 
+    label_vi: ClassVar[str] = "Thông báo trạng thái"
     kind: Literal["status_notice"] = "status_notice"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId
@@ -106,6 +108,7 @@ class Answer(WireModel):
     Classification instead (our choice; see docs/documents.md).
     """
 
+    label_vi: ClassVar[str] = "Văn bản trả lời"
     kind: Literal["answer"] = "answer"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId
@@ -122,6 +125,7 @@ class AnswerReturn(WireModel):
     """An answer sent back for rework before publication (Decision 31/2021 Art. 46), or,
     after a citizen disputes a published answer, for re-examination (optional state)."""
 
+    label_vi: ClassVar[str] = "Trả lại văn bản trả lời"
     kind: Literal["answer_return"] = "answer_return"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId

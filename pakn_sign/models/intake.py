@@ -4,7 +4,7 @@ missing information (DOMAIN.md §1.1 Decree 92/2017 steps (3)-(4); §1.2 optiona
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -31,6 +31,7 @@ class Petition(WireModel):
     (its OrganId, the date, a register number and notation); ``case_id`` equals it.
     """
 
+    label_vi: ClassVar[str] = "Phản ánh, kiến nghị"
     kind: Literal["petition"] = "petition"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId
@@ -68,6 +69,7 @@ class ClassificationCode(enum.StrEnum):
 class Classification(WireModel):
     """The receiving agency's auditable classification of a petition."""
 
+    label_vi: ClassVar[str] = "Phân loại phản ánh, kiến nghị"
     kind: Literal["classification"] = "classification"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId
@@ -99,6 +101,7 @@ class Classification(WireModel):
 class InformationRequest(WireModel):
     """The agency asks the sender for missing information (no legal source; optional state)."""
 
+    label_vi: ClassVar[str] = "Yêu cầu bổ sung thông tin"
     kind: Literal["information_request"] = "information_request"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId
@@ -119,6 +122,7 @@ class InformationRequest(WireModel):
 class InformationSupplement(WireModel):
     """The sender's answer to an InformationRequest, registered by the receiving agency."""
 
+    label_vi: ClassVar[str] = "Bổ sung thông tin"
     kind: Literal["information_supplement"] = "information_supplement"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId

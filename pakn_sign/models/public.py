@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import model_validator
 
@@ -33,6 +33,7 @@ class FeedbackVerdict(enum.StrEnum):
 class CitizenFeedback(WireModel):
     """The sender's verdict on a published answer; a disagreement may reopen the case."""
 
+    label_vi: ClassVar[str] = "Ý kiến của người phản ánh, kiến nghị"
     kind: Literal["citizen_feedback"] = "citizen_feedback"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId
@@ -55,6 +56,7 @@ class Publication(WireModel):
     """The published record: a redacted petition summary and the answer (Decision 31/2021
     Art. 46; Decree 20/2008 Chapter V). Personal data has no field here by design."""
 
+    label_vi: ClassVar[str] = "Công khai kết quả trả lời"
     kind: Literal["publication"] = "publication"
     schema_version: Literal["1"] = "1"
     document_id: DocumentId
