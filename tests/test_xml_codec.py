@@ -236,7 +236,7 @@ def test_load_document_detects_the_format() -> None:
         load_document(to_json(doc), expect=Petition)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_valid_model_round_trips(kind: str, data: st.DataObject) -> None:
@@ -246,3 +246,14 @@ def test_every_valid_model_round_trips(kind: str, data: st.DataObject) -> None:
     assert back == doc
     assert to_xml(back) == xml
     assert b"&#" not in xml.replace(b"&#13;", b"")
+
+
+@pytest.mark.parametrize("element_id", ["1abc", "a b", "a:b", ""])
+def test_element_id_must_be_an_ncname(element_id: str) -> None:
+    with pytest.raises(ConfigurationError):
+        to_xml(EXAMPLES["answer"], element_id=element_id)
+
+
+def test_only_document_models_are_written() -> None:
+    with pytest.raises(ConfigurationError):
+        to_xml(EXAMPLES["answer"].official)  # type: ignore[arg-type]

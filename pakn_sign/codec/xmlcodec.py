@@ -12,6 +12,8 @@ one or more ``ds:Signature``); :func:`from_xml` returns the inner document and
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lxml import etree
@@ -41,12 +43,19 @@ SIGNED_TAG = qname("Signed")
 """Clark tag of the signed container ``<pakn:Signed>``."""
 _XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _IMPLIED = frozenset({"kind"})
+_NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*")
 
 
 def _types() -> dict[str, type[Any]]:
     from ..models import DOCUMENT_TYPES
 
     return DOCUMENT_TYPES
+
+
+@functools.cache
+def _by_name() -> dict[str, type[Any]]:
+    """Root element local name (the class name) -> document class."""
+    return {cls.__name__: cls for cls in _types().values()}
 
 
 def to_xml_element(doc: Document, *, element_id: str | None = None) -> etree._Element:
@@ -59,9 +68,13 @@ def to_xml_element(doc: Document, *, element_id: str | None = None) -> etree._El
 
     Raises:
         InvalidInput: a text value has characters XML 1.0 cannot carry.
+        ConfigurationError: not a document model, or ``element_id`` is not an NCName.
     """
-    if type(doc).__name__ not in {cls.__name__ for cls in _types().values()}:
-        raise InvalidInput(f"not a PAKN document model: {type(doc).__name__}")
+    if _by_name().get(type(doc).__name__) is not type(doc):
+        raise ConfigurationError(f"not a PAKN document model: {type(doc).__name__}")
+    if element_id is not None and not _NCNAME.fullmatch(element_id):
+        # xs:ID is an NCName (Namespaces in XML 1.0 §3): no colon, no leading digit.
+        raise ConfigurationError(f"element_id {element_id!r} is not an XML NCName")
     root = encode_model(doc, implied=_IMPLIED)
     if element_id is not None:
         root.set("Id", element_id)
@@ -130,7 +143,7 @@ def _check_expect(el: etree._Element, expect: type[Any] | None) -> type[Any]:
         raise SchemaError(
             f"expected an element in namespace {NS}, found {el.tag}", location=location_of(el)
         )
-    by_name = {cls.__name__: cls for cls in _types().values()}
+    by_name = _by_name()
     local = etree.QName(el).localname
     cls = by_name.get(local)
     if cls is None:
