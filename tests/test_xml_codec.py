@@ -257,3 +257,15 @@ def test_element_id_must_be_an_ncname(element_id: str) -> None:
 def test_only_document_models_are_written() -> None:
     with pytest.raises(ConfigurationError):
         to_xml(EXAMPLES["answer"].official)  # type: ignore[arg-type]
+
+
+def test_utc_z_is_read_and_a_missing_offset_refused() -> None:
+    data = to_xml(EXAMPLES["status_notice"])
+    stamp = data.split(b"<pakn:IssuedAt>")[1].split(b"</pakn:IssuedAt>")[0]
+    utc = EXAMPLES["status_notice"].issued_at.astimezone(dt.UTC)
+    z = utc.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    assert from_xml(data.replace(stamp, z)).issued_at == utc
+    with pytest.raises(SchemaError) as info:
+        from_xml(data.replace(stamp, stamp[:-6]))
+    assert info.value.location is not None
+    assert info.value.location.endswith("/pakn:StatusNotice/pakn:IssuedAt")
