@@ -290,6 +290,29 @@ def test_attack_token_without_signing_certificate_attribute(
         verify_timestamp(forged, DATA, policy=test_pki.policy(), at=PKI_NOW)
 
 
+def test_attack_gen_time_outside_tsa_validity(test_pki: TestPKI) -> None:
+    """A (compromised or backdating) TSA key signs a genTime its certificate does not cover."""
+    for when in (PKI_NOW + 6 * 365 * DAY, test_pki.tsa.cert.not_valid_before_utc - DAY):
+        info = tst_info_over(DATA)
+        info["gen_time"] = when
+        tok = sign_tst_info(info, test_pki.tsa.signer())
+        with pytest.raises(UntrustedSigner) as err:
+            verify_timestamp(tok, DATA, policy=test_pki.policy(), at=PKI_NOW)
+        assert err.value.code == "verify.timestamp_out_of_validity"
+
+
+def test_esscertid_issuer_serial_must_match(test_pki: TestPKI, token: bytes) -> None:
+    def wrong_serial(si: cms.SignerInfo) -> None:
+        for attr in si["signed_attrs"]:
+            if attr["type"].native == "signing_certificate_v2":
+                ess = attr["values"][0]["certs"][0]
+                ess["issuer_serial"]["serial_number"] = test_pki.tsa.serial + 1
+
+    forged = resign(token, test_pki.tsa.key, wrong_serial)
+    with pytest.raises(InvalidSignature, match="issuerSerial"):
+        verify_timestamp(forged, DATA, policy=test_pki.policy(), at=PKI_NOW)
+
+
 def test_token_without_certificates(test_pki: TestPKI) -> None:
     tok = sign_tst_info(tst_info_over(DATA), test_pki.tsa.signer(), include_certs=False)
     with pytest.raises(InvalidSignature):

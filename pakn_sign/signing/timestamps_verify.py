@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from asn1crypto import cms, tsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -127,10 +128,14 @@ def _bound_certificate(
         )
     cert = next(iter(matches.values()))
     issuer_serial = ess["issuer_serial"]
-    if issuer_serial.native is not None and issuer_serial["serial_number"].native != (
-        cert.serial_number
-    ):
-        raise _fail("ESSCertID issuerSerial does not match the certificate it hashes")
+    if issuer_serial.native is not None:
+        issuers = [n.chosen for n in issuer_serial["issuer"] if n.name == "directory_name"]
+        if (
+            issuer_serial["serial_number"].native != cert.serial_number
+            or len(issuers) != 1
+            or issuers[0].hashable != _asn1(cert).issuer.hashable  # RFC 5280 §7.1 matching
+        ):
+            raise _fail("ESSCertID issuerSerial does not match the certificate it hashes")
     sid = signer_info["sid"]
     if sid.name == "issuer_and_serial_number":
         names_it = sid.chosen["serial_number"].native == cert.serial_number and (
@@ -147,10 +152,12 @@ def _bound_certificate(
     return cert
 
 
-def _issuer_der(cert: x509.Certificate) -> bytes:
-    from asn1crypto import x509 as asn1_x509
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(_der(cert))
 
-    return bytes(asn1_x509.Certificate.load(_der(cert)).issuer.dump())
+
+def _issuer_der(cert: x509.Certificate) -> bytes:
+    return bytes(_asn1(cert).issuer.dump())
 
 
 def _signature_algorithm(signer_info: cms.SignerInfo) -> SignatureAlgorithm:
@@ -282,6 +289,14 @@ def verify_timestamp(
     cert = _bound_certificate(signer_info, [*embedded, *certificates])
     _check_signature(signer_info, econtent, cert, policy)
     _check_tsa_usage(cert)
+    if not cert.not_valid_before_utc <= gen_time <= cert.not_valid_after_utc:
+        # A token dated outside its own certificate's validity proves nothing, whatever
+        # time the chain is validated at (RFC 3161 §4: the TSA key must be valid at genTime).
+        raise UntrustedSigner(
+            f"genTime {gen_time.isoformat()} is outside the TSA certificate's validity",
+            sub_indication="OUT_OF_BOUNDS_NO_POE",
+            code="verify.timestamp_out_of_validity",
+        )
     digest = _DIGESTS.get(imprint_alg)
     allowed = {a.digest for a in policy.allowed_algorithms}
     if digest is None or digest not in allowed:
