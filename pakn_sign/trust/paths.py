@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -135,8 +136,30 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
+_ASN1: LRUCache[asn1_x509.Certificate] = LRUCache(maxsize=4096)
+
+
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(_der(cert))
+    # asn1crypto parses lazily and memoises (names, hashes): reusing the parsed object for the
+    # same DER saves most of a cold validation. Keyed by the full DER, so never confused.
+    der = _der(cert)
+    parsed = _ASN1.get(der)
+    if parsed is None:
+        parsed = asn1_x509.Certificate.load(der)
+        _ASN1.put(der, parsed)
+    return parsed
+
+
+_CRLS: LRUCache[asn1_crl.CertificateList] = LRUCache(maxsize=256)
+
+
+def _asn1_crl(der: bytes) -> asn1_crl.CertificateList:
+    # Same memoisation as for certificates (a CRL's entries are parsed once, not per call).
+    parsed = _CRLS.get(der)
+    if parsed is None:
+        parsed = asn1_crl.CertificateList.load(bytes(der))
+        _CRLS.put(der, parsed)
+    return parsed
 
 
 def build_validation_context(
@@ -165,7 +188,7 @@ def build_validation_context(
         other_certs=[_asn1(c) for c in (*policy.intermediates, *candidates)],
         moment=moment,
         allow_fetching=policy.allow_fetching and not off,
-        crls=[] if off else [*policy.crls, *extra_crls],
+        crls=[] if off else [_asn1_crl(b) for b in (*policy.crls, *extra_crls)],
         ocsps=[] if off else [*policy.ocsps, *extra_ocsps],
         revinfo_policy=CertRevTrustPolicy(_REVOCATION[policy.revocation]),
         time_tolerance=dt.timedelta(0),
