@@ -53,20 +53,19 @@ def refused(obj: dict[str, Any], **kw: Any) -> SchemaError:
 
 
 def test_the_ten_kinds() -> None:
-    assert sorted(
-        [
-            "petition",
-            "classification",
-            "information_request",
-            "information_supplement",
-            "forwarding",
-            "status_notice",
-            "answer",
-            "answer_return",
-            "citizen_feedback",
-            "publication",
-        ]
-    ) == KINDS
+    expected = [
+        "petition",
+        "classification",
+        "information_request",
+        "information_supplement",
+        "forwarding",
+        "status_notice",
+        "answer",
+        "answer_return",
+        "citizen_feedback",
+        "publication",
+    ]
+    assert sorted(expected) == KINDS
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -28,7 +28,15 @@ from .common import (
     Representative,
     Sender,
 )
-from .deadlines import DEFAULT_RULES, MOHA_852_RULES, DayCount, DeadlineRule, DeadlineRules
+from .deadlines import (
+    DEFAULT_RULES,
+    MOHA_852_RULES,
+    CaseDeadline,
+    DayCount,
+    DeadlinePurpose,
+    DeadlineRule,
+    DeadlineRules,
+)
 from .document import DOCUMENT_TYPES, Document, parse_document
 from .handling import Answer, AnswerReturn, EdxmlStatus, Forwarding, StatusNotice
 from .identifiers import (
@@ -52,10 +60,8 @@ from .lifecycle import (
     OPTIONAL_EVENTS,
     TRANSITIONS,
     Case,
-    CaseDeadline,
     CaseEvent,
     CaseState,
-    DeadlinePurpose,
     Transition,
     document_time,
     event_of,

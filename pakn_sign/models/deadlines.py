@@ -24,7 +24,9 @@ from .common import Deadline
 __all__ = [
     "DEFAULT_RULES",
     "MOHA_852_RULES",
+    "CaseDeadline",
     "DayCount",
+    "DeadlinePurpose",
     "DeadlineRule",
     "DeadlineRules",
 ]
@@ -111,3 +113,34 @@ MOHA_852_RULES = replace(
     ),
 )
 """The Ministry of Home Affairs' reading: progress updates every 7 working days."""
+
+
+class DeadlinePurpose(enum.StrEnum):
+    """What a case deadline is for."""
+
+    FORWARD = "forward"  # Decree 92/2017: forward out-of-scope regulation PAKN
+    ANSWER = "answer"  # Decision 574: answer
+    PROGRESS_UPDATE = "progress_update"  # Decision 574: 7-day progress update while late
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDeadline:
+    """A deadline of the case, whether it was met, and when."""
+
+    purpose: DeadlinePurpose
+    rule: str
+    legal_source: str
+    due_on: dt.date
+    """Last day (Asia/Ho_Chi_Minh) on which the deadline is met."""
+    started_by: str
+    """The document that started the clock."""
+    met_by: str | None = None
+    met_at: dt.datetime | None = None
+
+    def is_overdue(self, at: dt.datetime, calendar: WorkingCalendar) -> bool:
+        """Unmet, and ``at`` is past the due date in Vietnam."""
+        return self.met_at is None and calendar.local_date(at) > self.due_on
+
+    def was_late(self, calendar: WorkingCalendar) -> bool:
+        """Met, but after the due date."""
+        return self.met_at is not None and calendar.local_date(self.met_at) > self.due_on

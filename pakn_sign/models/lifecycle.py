@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -22,7 +23,7 @@ from ..errors import LifecycleError
 from ._base import document_digest
 from .calendar import WorkingCalendar
 from .common import Deadline, DocumentRef
-from .deadlines import DEFAULT_RULES, DeadlineRules
+from .deadlines import DEFAULT_RULES, CaseDeadline, DeadlinePurpose, DeadlineRules
 from .document import Document
 from .handling import Answer, AnswerReturn, EdxmlStatus, Forwarding, StatusNotice
 from .intake import (
@@ -38,10 +39,8 @@ __all__ = [
     "OPTIONAL_EVENTS",
     "TRANSITIONS",
     "Case",
-    "CaseDeadline",
     "CaseEvent",
     "CaseState",
-    "DeadlinePurpose",
     "Transition",
     "document_time",
     "event_of",
@@ -182,35 +181,9 @@ class Transition:
     at: dt.datetime
 
 
-class DeadlinePurpose(enum.StrEnum):
-    """What a case deadline is for."""
-
-    FORWARD = "forward"  # Decree 92/2017: forward out-of-scope regulation PAKN
-    ANSWER = "answer"  # Decision 574: answer
-    PROGRESS_UPDATE = "progress_update"  # Decision 574: 7-day progress update while late
-
-
-@dataclass(frozen=True, slots=True)
-class CaseDeadline:
-    """A deadline of the case, whether it was met, and when."""
-
-    purpose: DeadlinePurpose
-    rule: str
-    legal_source: str
-    due_on: dt.date
-    """Last day (Asia/Ho_Chi_Minh) on which the deadline is met."""
-    started_by: str
-    """The document that started the clock."""
-    met_by: str | None = None
-    met_at: dt.datetime | None = None
-
-    def is_overdue(self, at: dt.datetime, calendar: WorkingCalendar) -> bool:
-        """Unmet, and ``at`` is past the due date in Vietnam."""
-        return self.met_at is None and calendar.local_date(at) > self.due_on
-
-    def was_late(self, calendar: WorkingCalendar) -> bool:
-        """Met, but after the due date."""
-        return self.met_at is not None and calendar.local_date(self.met_at) > self.due_on
+@functools.cache
+def _default_calendar() -> WorkingCalendar:
+    return WorkingCalendar()  # Vietnam's public holidays; built once (the import is slow)
 
 
 def _fail(doc: Document, message: str) -> LifecycleError:
@@ -249,7 +222,7 @@ class Case:
             LifecycleError: empty input, mixed cases, duplicate ids, a reference to a missing
                 or different document, or a document that is illegal in the current state.
         """
-        calendar = calendar if calendar is not None else WorkingCalendar()
+        calendar = calendar if calendar is not None else _default_calendar()
         ordered = sorted(docs, key=document_time)  # stable: equal times keep input order
         if not ordered:
             raise LifecycleError("a case needs at least its petition")
