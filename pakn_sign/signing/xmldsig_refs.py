@@ -28,15 +28,16 @@ _ID_VALUE = re.compile(r"^[^\s()#'\"/]+$")
 
 
 @functools.lru_cache(maxsize=32)
-def _id_xpath(attrs: tuple[str, ...]) -> etree.XPath:
+def _id_xpath(attrs: tuple[str, ...]) -> str:
     for a in attrs:
         if not _ATTR_NAME.match(a):
             raise ConfigurationError(f"id attribute name {a!r} is not a plain XML name")
     if not attrs:
         raise ConfigurationError("at least one id attribute name is needed")
     cond = " or ".join(f"@{a}=$v" for a in attrs)
-    # One C-level scan with the value bound as a variable (no string splicing).
-    return etree.XPath(f"//*[{cond}]")
+    # One C-level scan with the value bound as a variable (no string splicing). Only the
+    # expression text is cached: compiled XPath objects are not shared between threads.
+    return f"//*[{cond}]"
 
 
 def find_by_id(doc: etree._ElementTree, value: str, id_attributes: Sequence[str]) -> etree._Element:
@@ -45,7 +46,7 @@ def find_by_id(doc: etree._ElementTree, value: str, id_attributes: Sequence[str]
     Raises:
         InvalidInput: no such element, or more than one (signature wrapping defence).
     """
-    found = _id_xpath(tuple(id_attributes))(doc, v=value)
+    found = doc.xpath(_id_xpath(tuple(id_attributes)), v=value)
     assert isinstance(found, list)
     if len(found) != 1:
         what = "not found" if not found else f"found {len(found)} times (ambiguous)"
