@@ -17,7 +17,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, S
 
 from ..errors import PolicyViolation, UntrustedSigner
 from ..signing.algorithms import SignatureAlgorithm
-from .policy import UnsafeOptionWarning
+from .policy import RevocationMode, UnsafeOptionWarning
 
 if TYPE_CHECKING:
     from .paths import KeyPurpose
@@ -29,6 +29,7 @@ __all__ = [
     "check_purpose",
     "declares_revocation",
     "local_revinfo_covers",
+    "revocation_status",
 ]
 
 _HASHES = {"sha1": "SHA1", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512"}
@@ -180,3 +181,27 @@ def local_revinfo_covers(
         except ValueError:
             continue
     return False
+
+
+def revocation_status(
+    leaf: x509.Certificate,
+    policy: TrustPolicy,
+    soft_failed: bool,
+    extra_crls: Sequence[bytes],
+    extra_ocsps: Sequence[bytes],
+) -> str:
+    """What the successful validation established about the leaf's revocation status."""
+    mode = policy.revocation
+    if mode is RevocationMode.OFF:
+        return "not_checked"
+    if soft_failed:
+        return "soft_fail"
+    if mode is RevocationMode.REQUIRE:
+        return "good"  # certvalidator refused to pass without fresh data for every cert
+    if not declares_revocation(leaf):
+        # certvalidator checks even local data only where the certificate declares it
+        return "not_declared"
+    if mode is RevocationMode.HARD_FAIL or policy.allow_fetching:
+        return "good"
+    covered = local_revinfo_covers(leaf, (*policy.crls, *extra_crls), (*policy.ocsps, *extra_ocsps))
+    return "good" if covered else "soft_fail"

@@ -49,12 +49,7 @@ from ..errors import (
     VerificationError,
 )
 from .cache import CacheInfo, LRUCache
-from .chain_checks import (
-    check_path_crypto,
-    check_purpose,
-    declares_revocation,
-    local_revinfo_covers,
-)
+from .chain_checks import check_path_crypto, check_purpose, revocation_status
 from .identity import SignerIdentity
 from .policy import RevocationMode, TrustPolicy
 
@@ -62,9 +57,9 @@ __all__ = [
     "KeyPurpose",
     "ValidatedChain",
     "build_validation_context",
-    "map_validation_error",
     "chain_cache_info",
     "clear_chain_cache",
+    "map_validation_error",
     "validate_chain",
 ]
 
@@ -366,35 +361,13 @@ def _validate_uncached(
         chain.append(known.get(der) or x509.load_der_x509_certificate(der))
     check_path_crypto(chain, policy)
     check_purpose(leaf, purpose, policy, EKU_FOR_PURPOSE.get(purpose))
-    status = _revocation_status(leaf, policy, ctx, extra_crls, extra_ocsps)
+    status = revocation_status(
+        leaf, policy, bool(ctx.soft_fail_exceptions), extra_crls, extra_ocsps
+    )
     identity = SignerIdentity.from_certificate(leaf)
     if purpose is KeyPurpose.DOCUMENT_SIGNING:
         policy.check_signer(identity)
     return ValidatedChain(tuple(chain), identity, moment, status, purpose)
-
-
-def _revocation_status(
-    leaf: x509.Certificate,
-    policy: TrustPolicy,
-    ctx: ValidationContext,
-    extra_crls: Sequence[bytes],
-    extra_ocsps: Sequence[bytes],
-) -> str:
-    """What the successful validation established about the leaf's revocation status."""
-    mode = policy.revocation
-    if mode is RevocationMode.OFF:
-        return "not_checked"
-    if ctx.soft_fail_exceptions:
-        return "soft_fail"
-    if mode is RevocationMode.REQUIRE:
-        return "good"  # certvalidator refused to pass without fresh data for every cert
-    if not declares_revocation(leaf):
-        # certvalidator checks even local data only where the certificate declares it
-        return "not_declared"
-    if mode is RevocationMode.HARD_FAIL or policy.allow_fetching:
-        return "good"
-    covered = local_revinfo_covers(leaf, (*policy.crls, *extra_crls), (*policy.ocsps, *extra_ocsps))
-    return "good" if covered else "soft_fail"
 
 
 def clear_chain_cache() -> None:
