@@ -245,6 +245,15 @@ def test_each_algorithm(tmp_path, algorithm: str) -> None:
     assert verify_with_key(key, sig, data, signer.default_algorithm)  # type: ignore[arg-type]
     p12 = pki.officials["official-g12"].p12_path.read_bytes()  # type: ignore[union-attr]
     assert LocalKeySigner.from_pkcs12(p12, password=b"pakn-test").certificate_chain
+    from pakn_sign.clock import FixedClock
+    from pakn_sign.signing.timestamps import verify_timestamp
+    from pakn_sign.trust.paths import validate_chain
+
+    policy = pki.policy()
+    chain = validate_chain(pki.officials["official-g12"].cert, policy=policy, at=PKI_NOW)
+    assert chain.revocation_status == "good"
+    token = pki.timestamp_authority(clock=FixedClock(PKI_NOW)).request(data)
+    assert verify_timestamp(token, data, policy=policy).time == PKI_NOW
 
 
 def test_create_refuses_bad_arguments(tmp_path) -> None:
