@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Sequence
 
 from lxml import etree
@@ -35,9 +36,21 @@ def _id_xpath(attrs: tuple[str, ...]) -> str:
     if not attrs:
         raise ConfigurationError("at least one id attribute name is needed")
     cond = " or ".join(f"@{a}=$v" for a in attrs)
-    # One C-level scan with the value bound as a variable (no string splicing). Only the
-    # expression text is cached: compiled XPath objects are not shared between threads.
+    # One C-level scan with the value bound as a variable (no string splicing).
     return f"//*[{cond}]"
+
+
+_LOCAL = threading.local()
+
+
+def _compiled(attrs: tuple[str, ...]) -> etree.XPath:
+    # Compiling costs more than the scan on a 4 KB document; lxml XPath objects must not be
+    # shared between threads, so the cache is per thread.
+    cache: dict[tuple[str, ...], etree.XPath] = _LOCAL.__dict__.setdefault("xpaths", {})
+    xp = cache.get(attrs)
+    if xp is None:
+        xp = cache[attrs] = etree.XPath(_id_xpath(attrs))
+    return xp
 
 
 def find_by_id(doc: etree._ElementTree, value: str, id_attributes: Sequence[str]) -> etree._Element:
@@ -46,7 +59,7 @@ def find_by_id(doc: etree._ElementTree, value: str, id_attributes: Sequence[str]
     Raises:
         InvalidInput: no such element, or more than one (signature wrapping defence).
     """
-    found = doc.xpath(_id_xpath(tuple(id_attributes)), v=value)
+    found = _compiled(tuple(id_attributes))(doc, v=value)
     assert isinstance(found, list)
     if len(found) != 1:
         what = "not found" if not found else f"found {len(found)} times (ambiguous)"
