@@ -269,3 +269,16 @@ def test_utc_z_is_read_and_a_missing_offset_refused() -> None:
         from_xml(data.replace(stamp, stamp[:-6]))
     assert info.value.location is not None
     assert info.value.location.endswith("/pakn:StatusNotice/pakn:IssuedAt")
+
+
+def test_document_from_element_inside_a_signed_tree() -> None:
+    doc = EXAMPLES["answer"]
+    data = _signed(to_xml(doc, element_id="pakn-doc"))
+    tree = etree.fromstring(data).getroottree()
+    document, _ = split_signed(tree)
+    assert document_from_element(document, expect=Answer) == doc
+    line = data[: data.index(b"<pakn:Issuer>")].count(b"\n") + 1
+    document.find(f"{{{NS}}}Issuer").text = "bad"  # type: ignore[union-attr]
+    with pytest.raises(SchemaError) as info:
+        document_from_element(document)
+    assert info.value.location == f"line {line}, /pakn:Signed/pakn:Answer/pakn:Issuer"

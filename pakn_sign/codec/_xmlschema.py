@@ -96,5 +96,9 @@ def validate_schema(el: etree._Element) -> None:
     if entry is None:  # pragma: no cover - libxml2 always logs a reason
         raise SchemaError("document does not match the PAKN XSD", location=location_of(el))
     where = readable(entry.path) if entry.path else element_path(el)
+    parent = el.getparent()
+    if entry.path and parent is not None:
+        # libxml2 validates a subtree as its own document; give the path in the whole tree.
+        where = element_path(parent) + where
     location = f"line {entry.line}, {where}" if entry.line else where
     raise SchemaError(f"XSD: {readable(entry.message)}", location=location)
