@@ -178,3 +178,18 @@ def test_nfd_input_is_normalised_to_nfc(petition: Petition) -> None:
     doc = from_json(json.dumps(obj, ensure_ascii=False).encode())
     assert doc == petition
     assert to_json(doc) == to_json(petition)
+
+
+def test_attack_lone_surrogate_escape(petition: Petition) -> None:
+    data = to_json(petition).replace(b'"title":"', b'"title":"\\ud800', 1)
+    assert b"\\ud800" in data
+    with pytest.raises(InvalidInput) as info:
+        from_json(data)
+    assert not isinstance(info.value, SchemaError)
+
+
+def test_nul_escape_in_text_is_a_located_schema_error(petition: Petition) -> None:
+    data = to_json(petition).replace(b'"title":"', b'"title":"\\u0000', 1)
+    with pytest.raises(SchemaError) as info:
+        from_json(data)
+    assert info.value.location == "/title"

@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar, overload
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from ..errors import SchemaError
+from ..errors import InvalidInput, SchemaError
 from .handling import Answer, AnswerReturn, Forwarding, StatusNotice
 from .intake import Classification, InformationRequest, InformationSupplement, Petition
 from .public import CitizenFeedback, Publication
@@ -124,6 +124,11 @@ def validate_document_json(
     try:
         return DOCUMENT_ADAPTER.validate_json(data, context=_context(settings))
     except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            # What Python's parser let through and pydantic's does not (e.g. a lone
+            # surrogate escape, which no UTF-8 text can carry): unreadable, not a schema miss.
+            raise InvalidInput(f"unreadable JSON: {first['msg']}") from exc
         raise schema_error_from(exc, parsed) from exc
 
 
