@@ -9,8 +9,9 @@ Revocation modes (what happens when revocation data is missing or unreachable):
 
 * ``OFF``: revocation is not checked at all, even if CRLs/OCSP responses are supplied.
 * ``SOFT_FAIL``: supplied/fetched data is used when the certificate declares a CRL
-  distribution point or OCSP responder; a *revoked* answer fails, but missing, stale or
-  unreachable data is ignored (recorded as ``revocation_status="soft_fail"``).
+  distribution point or OCSP responder; a *revoked* answer fails, missing or unreachable
+  data is ignored (``revocation_status="soft_fail"``), but data that is present and says
+  "unknown", is stale or is badly signed is still INDETERMINATE / TRY_LATER.
 * ``HARD_FAIL``: as SOFT_FAIL, but a certificate that declares a CRL DP or OCSP responder
   whose status cannot be established (missing, stale, unreachable) is INDETERMINATE /
   TRY_LATER. A certificate that declares neither is accepted without revocation data.
