@@ -197,7 +197,8 @@ def example_documents() -> list:
 
     path = ROOT / "examples" / "documents" / "make_examples.py"
     spec = importlib.util.spec_from_file_location("pakn_make_examples", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return list(module.build_examples())
