@@ -419,6 +419,13 @@ def test_cache_misses_on_every_changed_input(crl_chain):
         validate_chain(
             crl_chain.leaf.cert, policy=policy.replace(anchors=(make_chain().root.cert,)), at=AT
         )
+    # (6) the candidate certificates: a path found via a candidate is not reused without it
+    bare = TrustPolicy.from_anchors([crl_chain.root.cert], revocation=RevocationMode.OFF)
+    validate_chain(
+        crl_chain.leaf.cert, policy=bare, candidates=[crl_chain.intermediate.cert], at=AT
+    )
+    with pytest.raises(UntrustedSigner):
+        validate_chain(crl_chain.leaf.cert, policy=bare, at=AT)
     assert chain_cache_info().hits == 0
 
 
