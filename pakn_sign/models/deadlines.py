@@ -6,10 +6,11 @@ or holiday ends on the next working day (Art. 148(5)). Both are our reading; no 
 so (DOMAIN.md has no source for counting).
 
 Calendar vs working days for Decision 574 is unverified (DOMAIN.md §1.1). **Our default:
-calendar days** for the 20-day answer and the 7-day progress update, because the Decision
-says "ngày" (which in Vietnamese legal usage means calendar days unless "ngày làm việc" is
-written); :data:`MOHA_852_RULES` counts progress updates in working days as MoHA 852/QĐ-BNV
-does. Change the counting by passing other :class:`DeadlineRules`.
+calendar days** for the 20-day answer and the 7-day progress update, because the sources
+DOMAIN.md cites quote "20 ngày" and "07 ngày" without "làm việc" (Vietnamese legal texts
+write "ngày làm việc" when they mean working days); :data:`MOHA_852_RULES` counts progress
+updates in working days as MoHA 852/QĐ-BNV does. Pass other :class:`DeadlineRules` to change
+the counting.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ DEFAULT_RULES = DeadlineRules(
         id="qd574-2017.answer",
         days=20,
         count=DayCount.CALENDAR,
-        legal_source="Quyết định 574/QĐ-TTg (25/04/2017): trả lời trong 20 ngày [S, 2nd wording]",
+        legal_source="Quyết định 574/QĐ-TTg (25/04/2017): trả lời trong 20 ngày [S]",
         description="answer within 20 days of the competent agency receiving the PAKN",
     ),
     progress_update=DeadlineRule(
