@@ -84,7 +84,7 @@ DEFAULT_RULES = DeadlineRules(
         id="qd574-2017.answer",
         days=20,
         count=DayCount.CALENDAR,
-        legal_source="Quyết định 574/QĐ-TTg (25/04/2017): trả lời trong 20 ngày [S]",
+        legal_source="Quyết định 574/QĐ-TTg (25/04/2017): trả lời trong 20 ngày [S, 2nd wording]",
         description="answer within 20 days of the competent agency receiving the PAKN",
     ),
     progress_update=DeadlineRule(
