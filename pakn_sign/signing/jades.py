@@ -36,7 +36,7 @@ from ..clock import SystemClock, ensure_aware
 from ..errors import ConfigurationError, InvalidInput
 from .algorithms import SignatureAlgorithm
 from .b64 import b64url_encode
-from .jws import build_signature, der_of, signer_header
+from .jws import build_signature, signer_header, x5c_for
 from .jws_json import dumps_compact, loads_strict_json
 from .jws_parse import JWSLimits, parse_jws
 from .signers import Signer
@@ -151,7 +151,7 @@ def sign_json(
     extras: dict[str, Any] = {
         "typ": JADES_TYP,
         "cty": JADES_CTY,
-        "x5t#S256": b64url_encode(hashlib.sha256(der_of(signer.certificate_chain[0])).digest()),
+        "x5t#S256": x5c_for(tuple(signer.certificate_chain))[1],
         "sigT": signing_time_text(when),
         "srAts": {"claimed": [{"role": the_role.value}]},
     }

@@ -17,6 +17,7 @@ The pipeline, numbered as the checks run (DESIGN.md §4, §8):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,12 +84,16 @@ def _profile(sig: ParsedSignature, where: str) -> None:
         )
 
 
+_SIG_T = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
 def _claimed_time(sig: ParsedSignature, where: str) -> dt.datetime:
+    """``sigT`` as RFC 3339 UTC with ``Z`` (TS 119 182-1 §5.2.1); strict, no other offsets."""
     text = sig.protected.get("sigT")
     try:
-        if not isinstance(text, str) or not text.endswith("Z"):
+        if not isinstance(text, str) or not _SIG_T.fullmatch(text):
             raise ValueError(text)
-        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        return dt.datetime.fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)
     except ValueError as exc:
         raise _fail(
             "sigT must be RFC 3339 UTC (YYYY-MM-DDThh:mm:ssZ)", f"{where}/protected/sigT"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from base64 import b64encode
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
     "sign_general",
     "verify_flattened",
     "verify_general",
+    "x5c_for",
 ]
 
 DEFAULT_JWS_ALGORITHMS = frozenset(
@@ -132,11 +134,12 @@ def certificates_of(protected: Mapping[str, Any], where: str = "") -> tuple[x509
     x5c = protected.get("x5c")
     if not isinstance(x5c, list) or not x5c or len(x5c) > _MAX_CHAIN:
         raise InvalidInput(f"'x5c' must hold 1..{_MAX_CHAIN} certificates", location=f"{where}/x5c")
-    certs = []
+    certs, first_der = [], b""
     for i, item in enumerate(x5c):
         if not isinstance(item, str):
             raise InvalidInput("'x5c' entries must be strings", location=f"{where}/x5c/{i}")
         der = b64_decode_strict(item, where=f"{where}/x5c/{i}")
+        first_der = first_der or der
         try:
             certs.append(x509.load_der_x509_certificate(der))
         except ValueError as exc:
@@ -144,7 +147,7 @@ def certificates_of(protected: Mapping[str, Any], where: str = "") -> tuple[x509
                 f"'x5c' entry is not a DER certificate: {exc}", location=f"{where}/x5c/{i}"
             ) from exc
     thumb = protected.get("x5t#S256")
-    if thumb is not None and thumb != b64url_encode(hashlib.sha256(der_of(certs[0])).digest()):
+    if thumb is not None and thumb != b64url_encode(hashlib.sha256(first_der).digest()):
         raise InvalidSignature(
             "'x5t#S256' does not match x5c[0]",
             location=f"{where}/x5t#S256",
@@ -159,6 +162,15 @@ def public_key_of(cert: x509.Certificate) -> PublicKey:
     if not isinstance(key, PublicKey):
         raise UnsupportedFeature(f"key type {type(key).__name__} is not supported")
     return key
+
+
+@functools.lru_cache(maxsize=256)
+def x5c_for(chain: tuple[x509.Certificate, ...]) -> tuple[tuple[str, ...], str]:
+    """(``x5c`` strings, leaf ``x5t#S256``) for a chain; cached (signers reuse their chain)."""
+    ders = [der_of(c) for c in chain]
+    return tuple(b64encode(d).decode("ascii") for d in ders), b64url_encode(
+        hashlib.sha256(ders[0]).digest()
+    )
 
 
 def der_of(cert: x509.Certificate) -> bytes:
@@ -273,13 +285,7 @@ def signer_header(
             raise InvalidInput(f"protected header {name!r} is set by the signer, not the caller")
     chain = signer.certificate_chain
     check_key_for_algorithm(public_key_of(chain[0]), alg)
-    from base64 import b64encode
-
-    header = {
-        "alg": alg.jws_name,
-        **extras,
-        "x5c": [b64encode(der_of(c)).decode("ascii") for c in chain],
-    }
+    header = {"alg": alg.jws_name, **extras, "x5c": list(x5c_for(tuple(chain))[0])}
     # Never emit what our own verifier would refuse.
     check_header(header, {}, understood=understood, where="/protected")
     return alg, header

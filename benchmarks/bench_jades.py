@@ -1,0 +1,228 @@
+"""JAdES sign/verify (4 KB PAKN Answer, RS256 and ES256) vs joserfc, jwcrypto and raw cryptography.
+
+One process, one run: every row is measured side by side so the ratios are fair on a noisy
+machine. Targets (brief): JAdES sign >= 0.9x raw RSA sign; JAdES verify with full trust
+(chain to the anchor, CRL revocation, policy, model parse) >= 0.5x joserfc's bare compact
+verify. Run: ``.venv/bin/python benchmarks/bench_jades.py [--quick] [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from joserfc import jws as jose_jws
+from joserfc.jwk import import_key as jose_import_key
+from jwcrypto import jwk as jwc_jwk
+from jwcrypto import jws as jwc_jws
+
+from pakn_sign.codec.jsoncodec import to_json
+from pakn_sign.models import Answer, DocumentRef, Official
+from pakn_sign.signing.jades import sign_json
+from pakn_sign.signing.jades_verify import verify_jades
+from pakn_sign.signing.jws import DEFAULT_JWS_ALGORITHMS, sign_flattened, verify_flattened
+from pakn_sign.trust.testpki import TestPKI
+
+NOW = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+PERSONAL = "official-g10"
+
+
+def document(target: int = 4096) -> Answer:
+    text = ""
+    while True:
+        doc = Answer(
+            document_id="000.00.00.G10,2026/11/20,123/BNN-PAKN",
+            case_id="000.00.00.G22,2026/11/01,45/PAKN",
+            forwarding=DocumentRef(
+                document_id="000.00.00.G22,2026/11/05,46/VPCP-PAKN", sha256="ab" * 32
+            ),
+            issuer="000.00.00.G10",
+            issued_at=dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC),
+            official=Official(full_name="Trần Thị Bình", position="Vụ trưởng"),
+            text=text or "Trả lời.",
+        )
+        if len(to_json(doc)) >= target:
+            return doc
+        text += "Bộ đã xem xét kiến nghị và trả lời như sau về thủ tục cấp giấy phép. "
+
+
+def rate(fn: Callable[[], Any], seconds: float) -> float:
+    """Median ops/s over 5 batches of about ``seconds`` / 5 each, after calibration."""
+    fn()
+    n, t0 = 1, time.perf_counter()
+    while time.perf_counter() - t0 < 0.05:
+        fn()
+        n += 1
+    per_batch = max(1, int(n / (time.perf_counter() - t0) * seconds / 5))
+    rates = []
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(per_batch):
+            fn()
+        rates.append(per_batch / (time.perf_counter() - t))
+    return statistics.median(rates)
+
+
+def run(seconds: float) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    doc = document()
+    payload = to_json(doc)
+    msg32 = b"x" * 32
+    for alg, kind in (("RS256", "rsa2048"), ("ES256", "p256")):
+        pki = TestPKI.create(tempfile.mkdtemp(prefix=f"bench-{kind}-"), algorithm=kind, now=NOW)
+        issued = pki.get(PERSONAL)
+        key = issued.key
+        signer = pki.signer(PERSONAL)
+        policy = pki.policy()
+        pub = issued.cert.public_key()
+        pem_priv = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        kty = "RSA" if alg == "RS256" else "EC"
+
+        def add(op: str, lib: str, fn: Callable[[], Any], note: str = "") -> None:
+            rows.append(
+                {
+                    "alg": alg,
+                    "op": op,
+                    "lib": lib,
+                    "ops_s": rate(fn, seconds),
+                    "doc": len(payload),
+                    "note": note,
+                }
+            )
+
+        if isinstance(key, rsa.RSAPrivateKey):
+            assert isinstance(pub, rsa.RSAPublicKey)
+            sig32 = key.sign(msg32, padding.PKCS1v15(), hashes.SHA256())
+            add(
+                "sign",
+                "raw cryptography",
+                lambda: key.sign(msg32, padding.PKCS1v15(), hashes.SHA256()),
+                "32 B",
+            )
+            add(
+                "verify",
+                "raw cryptography",
+                lambda: pub.verify(sig32, msg32, padding.PKCS1v15(), hashes.SHA256()),
+            )
+        else:
+            assert isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(
+                pub, ec.EllipticCurvePublicKey
+            )
+            sig32 = key.sign(msg32, ec.ECDSA(hashes.SHA256()))
+            add(
+                "sign",
+                "raw cryptography",
+                lambda: key.sign(msg32, ec.ECDSA(hashes.SHA256())),
+                "32 B",
+            )
+            add(
+                "verify",
+                "raw cryptography",
+                lambda: pub.verify(sig32, msg32, ec.ECDSA(hashes.SHA256())),
+            )
+
+        jose_key = jose_import_key(pem_priv, kty)  # type: ignore[arg-type]
+        reg = jose_jws.JWSRegistry(algorithms=[alg])
+        reg.max_header_length = 16_384
+        reg.max_payload_length = 1 << 20
+        token = jose_jws.serialize_compact({"alg": alg}, payload, jose_key, registry=reg)
+        add(
+            "compact sign",
+            "joserfc",
+            lambda: jose_jws.serialize_compact({"alg": alg}, payload, jose_key, registry=reg),
+        )
+        add(
+            "compact verify (bare key)",
+            "joserfc",
+            lambda: jose_jws.deserialize_compact(token, jose_key, registry=reg),
+        )
+
+        jwc_key = jwc_jwk.JWK.from_pem(pem_priv)
+
+        def jwc_sign() -> str:
+            t = jwc_jws.JWS(payload)
+            t.add_signature(jwc_key, None, protected=json.dumps({"alg": alg}))
+            return str(t.serialize(compact=True))
+
+        jwc_token = jwc_sign()
+
+        def jwc_verify() -> None:
+            t = jwc_jws.JWS()
+            t.deserialize(jwc_token)
+            t.verify(jwc_key, alg=alg)
+
+        add("compact sign", "jwcrypto", jwc_sign)
+        add("compact verify (bare key)", "jwcrypto", jwc_verify)
+
+        flat = sign_flattened(payload, signer)
+        add("flattened sign (x5c)", "pakn_sign JWS", lambda: sign_flattened(payload, signer))
+        add(
+            "flattened verify (x5c key, no trust)",
+            "pakn_sign JWS",
+            lambda: verify_flattened(flat, allowed=DEFAULT_JWS_ALGORITHMS),
+        )
+
+        signed = sign_json(doc, signer, role="personal", at=NOW)
+        add(
+            "JAdES B-B sign (model in)",
+            "pakn_sign",
+            lambda: sign_json(doc, signer, role="personal", at=NOW),
+        )
+        add(
+            "JAdES verify, full trust",
+            "pakn_sign",
+            lambda: verify_jades(signed, policy=policy, at=NOW),
+            "chain+CRL (path cache), policy, model parse",
+        )
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")  # joserfc's EdDSA/SecurityWarning noise is irrelevant here
+    rows = run(0.6 if args.quick else 1.5)
+    raw = {(r["alg"], r["op"]): r["ops_s"] for r in rows if r["lib"] == "raw cryptography"}
+    jose_verify = {
+        r["alg"]: r["ops_s"]
+        for r in rows
+        if r["lib"] == "joserfc" and r["op"].startswith("compact verify")
+    }
+    print("| alg | operation | library | doc B | ops/s | ms/op | vs raw | note |")
+    print("|---|---|---|---:|---:|---:|---:|---|")
+    for r in rows:
+        base = raw.get((r["alg"], "verify" if "verify" in r["op"] else "sign"))
+        r["vs_raw"] = r["ops_s"] / base if base else None
+        print(
+            f"| {r['alg']} | {r['op']} | {r['lib']} | {r['doc']} | {r['ops_s']:,.0f} | {1000 / r['ops_s']:.3f} "
+            f"| {r['vs_raw']:.2f} | {r['note']} |"
+        )
+    for alg in ("RS256", "ES256"):
+        s = next(r for r in rows if r["alg"] == alg and r["op"].startswith("JAdES B-B sign"))
+        v = next(r for r in rows if r["alg"] == alg and r["op"].startswith("JAdES verify"))
+        print(
+            f"{alg}: JAdES sign = {s['ops_s'] / raw[(alg, 'sign')]:.2f}x raw sign (target >= 0.9 for RSA); "
+            f"JAdES verify full trust = {v['ops_s'] / jose_verify[alg]:.2f}x joserfc bare verify (target >= 0.5)"
+        )
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
