@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sys
 from pathlib import Path
 
 import click
@@ -34,6 +36,11 @@ _config = click.option(
 def serve(config_path: str, port: int | None) -> None:
     """Run a node: HTTPS inbox (mutual TLS), outbox worker and inbox handler."""
     nf = load_node_file(config_path)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format=f"%(asctime)s {nf.raw['agency_code']} %(levelname)s %(name)s: %(message)s",
+    )
     node = nf.build(faults=FaultInjector.from_env())
     handler = handler_for(nf)
 

@@ -81,8 +81,9 @@ def _doc_id(organ: str, at: dt.datetime, seed: str, notation: str) -> str:
     return f"{organ},{at:%Y/%m/%d},{number}/{notation}"
 
 
-def _ref(doc: Any, signed: bytes) -> DocumentRef:
-    return DocumentRef(document_id=doc.document_id, sha256=hashlib.sha256(signed).hexdigest())
+def _ref(doc: Any) -> DocumentRef:
+    # DocumentRef binds the document's content (canonical JSON digest), whatever its format.
+    return DocumentRef.of(doc)
 
 
 def _submit_once(node: Node, mid: str, **kw: Any) -> None:
@@ -116,7 +117,7 @@ def make_hub(nf: NodeFile) -> Handler:
             cls_doc = Classification(
                 document_id=_doc_id(me, now, rec.message_id + "/c", "VPCP-PL"),
                 case_id=petition.case_id,
-                petition=_ref(petition, parts[name]),
+                petition=_ref(petition),
                 issuer=me,
                 issued_at=now,
                 classification=ClassificationCode.ADMIN_BEHAVIOUR,
@@ -128,8 +129,8 @@ def make_hub(nf: NodeFile) -> Handler:
             fwd = Forwarding(
                 document_id=_doc_id(me, now, rec.message_id + "/f", "VPCP-PAKN"),
                 case_id=petition.case_id,
-                petition=_ref(petition, parts[name]),
-                classification=_ref(cls_doc, cls_signed),
+                petition=_ref(petition),
+                classification=_ref(cls_doc),
                 issuer=me,
                 issued_at=now,
                 to_agency=agency,
@@ -206,7 +207,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
         notice = StatusNotice(
             document_id=_doc_id(me, now, rec.message_id + "/s", "BNNMT-VP"),
             case_id=fwd.case_id,
-            response_for=_ref(fwd, fwd_bytes),
+            response_for=_ref(fwd),
             issuer=me,
             issued_at=now,
             status=EdxmlStatus.ACCEPTED,
@@ -223,12 +224,14 @@ def make_demo_agency(nf: NodeFile) -> Handler:
             parts=[OutgoingPart("status.xml", "application/xml", notice_signed)],
             trace=_trace(header),
         )
+        # The answer is written after the notice: its time must be strictly later.
+        answer_at = max(node.config.clock.now(), now + dt.timedelta(milliseconds=1))
         answer = Answer(
             document_id=_doc_id(me, now, rec.message_id + "/a", "BNNMT-PC"),
             case_id=fwd.case_id,
-            forwarding=_ref(fwd, fwd_bytes),
+            forwarding=_ref(fwd),
             issuer=me,
-            issued_at=now,
+            issued_at=answer_at,
             official=official_info,
             text=(
                 "Bộ đã xem xét phản ánh. Việc cấp giấy chứng nhận quyền sử dụng đất chậm do "
@@ -236,8 +239,8 @@ def make_demo_agency(nf: NodeFile) -> Handler:
                 "trong 10 ngày làm việc."
             ),
         )
-        personal = sign_xml(answer, official, role="personal", at=now)
-        sealed = sign_xml(personal, node.config.signer, role="organisation", at=now)
+        personal = sign_xml(answer, official, role="personal", at=answer_at)
+        sealed = sign_xml(personal, node.config.signer, role="organisation", at=answer_at)
         _submit_once(
             node,
             derived_id(rec.message_id, "answer", now),

@@ -77,6 +77,8 @@ class Node:
 
     def __init__(self, config: NodeConfig):
         self.config = config
+        # Absolute: part paths are stored in the database and read by other processes.
+        config.data_dir = config.data_dir.resolve()
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = SQLiteStore(config.data_dir / "node.db")
         self.spool = Spool(config.data_dir / "spool")

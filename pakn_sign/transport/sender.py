@@ -179,7 +179,8 @@ class Sender:
             return self._fail(rec, f"directory: {exc}", now)
         if entry.endpoint is None:
             return self._fail(rec, f"{rec.recipient} has no endpoint (pull partner)", now)
-        self.store.mark_sending(rec.message_id, now)
+        if not self.store.mark_sending(rec.message_id, now):
+            return rec.state  # another worker (or process) is sending it right now
         try:
             receipt = None
             if rec.attempts > 0:

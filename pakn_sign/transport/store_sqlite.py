@@ -245,13 +245,23 @@ class SQLiteStore:
         self._transition(cur, "outbox", message_id, row[0], new, now, detail)
         return OutboxState(row[0])
 
-    def mark_sending(self, message_id: str, now: dt.datetime) -> None:
-        """Record an attempt. The attempt counter is persisted before any byte is sent."""
+    def mark_sending(
+        self, message_id: str, now: dt.datetime, *, lease: dt.timedelta = dt.timedelta(seconds=60)
+    ) -> bool:
+        """Claim a due message for one attempt; False if another worker holds it.
+
+        The attempt counter is persisted before any byte is sent; ``next_attempt_at`` becomes
+        the claim's expiry, after which a crashed attempt is due again.
+        """
         with self._tx() as cur:
-            cur.execute(
-                "UPDATE outbox SET attempts = attempts + 1 WHERE message_id=?", (message_id,)
-            )
-            self._set_outbox_state(cur, message_id, OutboxState.SENDING, now)
+            n = cur.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at=? WHERE message_id=?"
+                " AND state IN ('queued','retry-wait','sending') AND next_attempt_at <= ?",
+                (_ts(now + lease), message_id, _ts(now)),
+            ).rowcount
+            if n:
+                self._set_outbox_state(cur, message_id, OutboxState.SENDING, now)
+        return bool(n)
 
     def finish(
         self, message_id: str, *, state: OutboxState, receipt: bytes, now: dt.datetime
