@@ -214,10 +214,10 @@ def test_signed_layout_and_keyinfo_chain() -> None:
 MORE = "http://www.w3.org/2007/05/xmldsig-more#"
 
 
-def _pss_params(digest: str, mgf_digest: str, salt: int) -> bytes:
+def _pss_params(digest: str, mgf_digest: str, salt: int, uri: str = MORE + "rsa-pss") -> bytes:
     root = _sign(algorithm=SignatureAlgorithm.RSA_PSS_SHA256)
     sm = root[-1][0][1]
-    sm.set("Algorithm", MORE + "rsa-pss")
+    sm.set("Algorithm", uri)
     params = etree.SubElement(sm, f"{{{MORE}}}RSAPSSParams", nsmap={"pss": MORE})
     etree.SubElement(params, DS + "DigestMethod", Algorithm=digest)
     mgf = etree.SubElement(params, f"{{{MORE}}}MaskGenerationFunction", Algorithm=MORE + "MGF1")
@@ -238,6 +238,12 @@ SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
 
 def test_rsa_pss_params_accepted() -> None:
     assert _verify(_pss_params(SHA256, SHA256, 32)).algorithm is SignatureAlgorithm.RSA_PSS_SHA256
+    # Params repeated under the parameterless §2.3.11 URI are accepted when they agree…
+    uri = SignatureAlgorithm.RSA_PSS_SHA256.value
+    assert _verify(_pss_params(SHA256, SHA256, 32, uri)).algorithm.name == "RSA_PSS_SHA256"
+    # …and refused when they contradict it.
+    with pytest.raises(UnsupportedFeature, match="contradict"):
+        _verify(_pss_params(SHA512, SHA512, 64, uri))
 
 
 @pytest.mark.parametrize(

@@ -48,11 +48,14 @@ def _digest_child(el: etree._Element | None, default: DigestAlgorithm) -> Digest
     return DigestAlgorithm.from_uri(dm.get("Algorithm") or "")
 
 
-def _pss_params(sm: etree._Element) -> SignatureAlgorithm:
-    # RFC 6931 §2.3.10: defaults are SHA-256, MGF1 with SHA-256, salt = hash length,
-    # trailer field 1. We accept exactly the three "same hash everywhere" profiles.
+def _pss_params(sm: etree._Element, default: DigestAlgorithm) -> SignatureAlgorithm:
+    # RFC 6931 §2.3.10: defaults are SHA-256 (or the URI's hash), MGF1 with the same hash,
+    # salt = hash length, trailer field 1. We accept exactly the three "same hash
+    # everywhere" profiles.
     params = sm.find(f"{{{XMLDSIG_MORE_07}}}RSAPSSParams")
-    digest = _digest_child(params, DigestAlgorithm.SHA256)
+    if any(isinstance(c.tag, str) and c is not params for c in sm):
+        raise UnsupportedFeature("unexpected parameters on an RSASSA-PSS SignatureMethod")
+    digest = _digest_child(params, default)
     mgf_digest = digest
     salt = digest.hash.digest_size
     trailer = 1
@@ -61,7 +64,7 @@ def _pss_params(sm: etree._Element) -> SignatureAlgorithm:
         if mgf is not None:
             if mgf.get("Algorithm") != _MGF1:
                 raise UnsupportedFeature(f"PSS mask generation {mgf.get('Algorithm')!r}")
-            mgf_digest = _digest_child(mgf, DigestAlgorithm.SHA256)
+            mgf_digest = _digest_child(mgf, digest)
         salt = _int_child(params, "SaltLength", salt)
         trailer = _int_child(params, "TrailerField", 1)
     alg = _PSS_BY_DIGEST.get(digest)
@@ -86,8 +89,14 @@ def signature_method(sm: etree._Element) -> SignatureAlgorithm:
             code="xmldsig.hmac",
         )
     if uri == RSA_PSS:
-        return _pss_params(sm)
+        return _pss_params(sm, DigestAlgorithm.SHA256)
     alg = SignatureAlgorithm.from_uri(uri)
-    if any(isinstance(c.tag, str) for c in sm):
-        raise UnsupportedFeature(f"parameters on SignatureMethod {uri!r}")
-    return alg
+    if not any(isinstance(c.tag, str) for c in sm):
+        return alg
+    if alg.is_pss and alg.digest is not None:
+        # §2.3.11 URIs carry no parameters; if RSAPSSParams is present anyway it must
+        # say exactly what the URI says.
+        if _pss_params(sm, alg.digest) is alg:
+            return alg
+        raise UnsupportedFeature(f"RSAPSSParams contradict SignatureMethod {uri!r}")
+    raise UnsupportedFeature(f"parameters on SignatureMethod {uri!r}")
