@@ -8,6 +8,8 @@ import pytest
 from certs_helpers import UID, issue, make_chain, name
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pakn_sign.errors import InvalidInput
 from pakn_sign.trust.identity import IdentityKind, SignerIdentity, parse_dn
@@ -186,3 +188,37 @@ def test_malformed_dn_refused(bad):
 def test_attack_oversized_dn_refused_before_parsing():
     with pytest.raises(InvalidInput, match="exceeds"):
         SignerIdentity.from_dn_string("CN=" + "A" * 10_000)
+
+
+_TEXT = st.text(
+    alphabet=st.characters(
+        codec="utf-8", categories=("L", "N", "P", "S", "Zs"), exclude_characters="\x00"
+    ),
+    min_size=1,
+    max_size=20,
+).filter(lambda s: s.strip() == s and unicodedata.normalize("NFC", s) == s)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cn=_TEXT,
+    org=_TEXT,
+    cccd=st.from_regex(r"[0-9]{12}", fullmatch=True),
+    mst=st.from_regex(r"[0-9]{10}(-[0-9]{3})?", fullmatch=True),
+    order=st.permutations(range(4)),
+)
+def test_rfc4514_round_trip_property(cn, org, cccd, mst, order):
+    # whatever cryptography escapes in rfc4514_string, parse_dn must read back
+    attrs = [
+        x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+        x509.NameAttribute(UID, f"CCCD:{cccd}"),
+        x509.NameAttribute(UID, f"MST:{mst}"),
+    ]
+    n = x509.Name([attrs[i] for i in order])
+    direct = SignerIdentity.from_name(n)
+    parsed = SignerIdentity.from_dn_string(n.rfc4514_string())
+    assert parsed.identifiers == direct.identifiers == {"cccd": cccd, "mst": mst}
+    assert parsed.common_name == direct.common_name == cn
+    assert parsed.organization == direct.organization == org
+    assert parsed.kind is IdentityKind.PERSON
