@@ -531,3 +531,38 @@ def test_live_ocsp_unknown_serial(pki_service, test_pki):
         validate_chain(
             stray.cert, policy=_live_policy(test_pki, RevocationMode.SOFT_FAIL), at=test_pki.now
         )
+
+
+def test_attack_candidate_flood_refused_before_path_building(crl_chain):
+    from pakn_sign.errors import InvalidInput
+    from pakn_sign.trust.paths import MAX_CANDIDATES
+
+    flood = [crl_chain.intermediate.cert] * (MAX_CANDIDATES + 1)
+    with pytest.raises(InvalidInput, match="candidate"):
+        validate_chain(crl_chain.leaf.cert, policy=_policy(crl_chain), candidates=flood, at=AT)
+
+
+def test_attack_revocation_data_flood_refused(crl_chain):
+    from pakn_sign.errors import InvalidInput
+    from pakn_sign.trust.paths import MAX_REVINFO
+
+    crl = make_crl(crl_chain.intermediate)
+    with pytest.raises(InvalidInput, match="revocation data"):
+        validate_chain(
+            crl_chain.leaf.cert,
+            policy=_policy(crl_chain),
+            extra_crls=[crl] * (MAX_REVINFO + 1),
+            at=AT,
+        )
+
+
+def test_malformed_extra_crl_is_invalid_input(crl_chain):
+    from pakn_sign.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        validate_chain(
+            crl_chain.leaf.cert,
+            policy=_policy(crl_chain),
+            extra_crls=[b"\x30\x03\x02\x01\x00"],
+            at=AT,
+        )

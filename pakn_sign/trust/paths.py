@@ -125,6 +125,12 @@ _REVOCATION: dict[RevocationMode, RevocationCheckingPolicy] = {
     RevocationMode.REQUIRE: REQUIRE_REVINFO,
 }
 _CACHE: LRUCache[ValidatedChain] = LRUCache(maxsize=2048)
+MAX_CANDIDATES = 64
+"""Untrusted certificates accepted per call (path building is combinatorial)."""
+MAX_REVINFO = 64
+"""Extra CRLs plus OCSP responses accepted per call."""
+MAX_REVINFO_BYTES = 16 * 1024 * 1024
+"""Total size of the extra CRLs and OCSP responses per call."""
 
 
 def _der(cert: x509.Certificate) -> bytes:
@@ -282,11 +288,22 @@ def validate_chain(
         pkix_params: RFC 5280 §6.1.1 policy inputs (PKITS); never cached.
 
     Raises:
+        InvalidInput: more than ``MAX_CANDIDATES`` candidates or too much revocation data;
+            unreadable revocation data.
         UntrustedSigner: NO_CERTIFICATE_CHAIN_FOUND, REVOKED, NOT_YET_VALID,
             CHAIN_CONSTRAINTS_FAILURE (path checks, key usage).
         IndeterminateError: TRY_LATER (revocation status unavailable), OUT_OF_BOUNDS_NO_POE.
         PolicyViolation: CRYPTO_CONSTRAINTS_FAILURE (algorithm or key size in the path).
     """
+    # Certificates and revocation data found in a signature are attacker-supplied: bound
+    # them before certvalidator builds paths over them.
+    if len(candidates) > MAX_CANDIDATES:
+        raise InvalidInput(f"{len(candidates)} candidate certificates exceed {MAX_CANDIDATES}")
+    extras = (*extra_crls, *extra_ocsps)
+    if len(extras) > MAX_REVINFO or sum(len(b) for b in extras) > MAX_REVINFO_BYTES:
+        raise InvalidInput(
+            f"revocation data exceeds {MAX_REVINFO} items / {MAX_REVINFO_BYTES} bytes"
+        )
     if at is not None:
         moment = ensure_aware(at, name="at")
     elif policy.validation_time is not None:
