@@ -39,6 +39,7 @@ __all__ = [
     "PADES_LEVELS",
     "PadesLevel",
     "SignatureAppearance",
+    "check_pdf_input",
     "field_role",
     "sign_pdf",
 ]
@@ -63,14 +64,19 @@ def field_role(field_name: str) -> str | None:
     return None
 
 
+def check_pdf_input(data: bytes) -> None:
+    """Refuse oversized or non-PDF input before any parser sees it (DESIGN.md §8)."""
+    if len(data) > MAX_PDF_BYTES:
+        raise InvalidInput(f"PDF larger than {MAX_PDF_BYTES} bytes")
+    if not bytes(data[:1024]).lstrip().startswith(b"%PDF-"):
+        raise InvalidInput("input is not a PDF (no %PDF- header)")
+
+
 def _reader_writer(pdf_bytes: bytes) -> Any:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfError
 
-    if len(pdf_bytes) > MAX_PDF_BYTES:
-        raise InvalidInput(f"PDF larger than {MAX_PDF_BYTES} bytes")
-    if not bytes(pdf_bytes[:1024]).lstrip().startswith(b"%PDF-"):
-        raise InvalidInput("input is not a PDF (no %PDF- header)")
+    check_pdf_input(pdf_bytes)
     try:
         return IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
     except (PdfError, ValueError, KeyError, TypeError) as exc:

@@ -162,7 +162,7 @@ def check_signature(
     from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.settings import KeyUsageConstraints
 
-    from ..trust.paths import KeyPurpose, validate_chain
+    from ..trust.paths import KeyPurpose
     from .pades import _run
 
     alg = signature_algorithm(emb)
@@ -196,15 +196,7 @@ def check_signature(
             status.timestamp_validity, policy=policy, doc=doc, what="signature"
         )
     embedded = [_crypto(c) for c in emb.other_embedded_certs]
-    validated = validate_chain(
-        leaf,
-        policy=policy,
-        candidates=[*embedded, *doc.dss_certs],
-        at=doc.at,
-        purpose=KeyPurpose.DOCUMENT_SIGNING,
-        extra_crls=doc.dss_crls,
-        extra_ocsps=doc.dss_ocsps,
-    )
+    validated = _chain(leaf, embedded, policy, doc, KeyPurpose.DOCUMENT_SIGNING)
     return CheckedSignature(
         field_name=emb.field_name,
         validated=validated,
@@ -218,9 +210,30 @@ def check_signature(
     )
 
 
+def _chain(
+    cert: x509.Certificate,
+    found: list[x509.Certificate],
+    policy: Any,
+    doc: DocumentData,
+    purpose: Any,
+) -> Any:
+    """``validate_chain`` with what the PDF carries: CMS certificates and the DSS."""
+    from ..trust.paths import validate_chain
+
+    return validate_chain(
+        cert,
+        policy=policy,
+        candidates=[*found, *doc.dss_certs],
+        at=doc.at,
+        purpose=purpose,
+        extra_crls=doc.dss_crls,
+        extra_ocsps=doc.dss_ocsps,
+    )
+
+
 def check_timestamp(ts_status: Any, *, policy: Any, doc: DocumentData, what: str) -> dt.datetime:
     """A signature or document timestamp: intact, valid, TSA trusted for timeStamping."""
-    from ..trust.paths import KeyPurpose, validate_chain
+    from ..trust.paths import KeyPurpose
 
     if not ts_status.intact or not ts_status.valid:
         raise InvalidSignature(
@@ -232,15 +245,7 @@ def check_timestamp(ts_status: Any, *, policy: Any, doc: DocumentData, what: str
     path = getattr(ts_status, "validation_path", None)
     candidates = [_crypto(c) for c in path] if path is not None else []
     try:
-        validate_chain(
-            tsa,
-            policy=policy,
-            candidates=[*candidates, *doc.dss_certs],
-            at=doc.at,
-            purpose=KeyPurpose.TIMESTAMPING,
-            extra_crls=doc.dss_crls,
-            extra_ocsps=doc.dss_ocsps,
-        )
+        _chain(tsa, candidates, policy, doc, KeyPurpose.TIMESTAMPING)
     except PaknSignError as exc:
         raise IndeterminateError(
             f"the {what} timestamp's authority is not trusted: {exc}",

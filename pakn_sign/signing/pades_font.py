@@ -33,6 +33,13 @@ _REPERTOIRE = [
 _LOCK = threading.Lock()
 
 
+def _no_fonttools(exc: ImportError) -> ConfigurationError:
+    return ConfigurationError(
+        "visible PDF signatures need the Python packages 'fonttools' and 'uharfbuzz' "
+        "(pip install fonttools uharfbuzz)"
+    )
+
+
 def _missing_font(path: str) -> ConfigurationError:
     return ConfigurationError(
         f"font {path!r} not found: install the Debian package 'fonts-dejavu-core' or pass "
@@ -46,10 +53,7 @@ def _prepare(path: str) -> bytes:
         from fontTools import subset, ttLib  # type: ignore[import-untyped]
         from fontTools.ttLib.scaleUpem import scale_upem  # type: ignore[import-untyped]
     except ImportError as exc:
-        raise ConfigurationError(
-            "visible PDF signatures need the Python packages 'fonttools' and 'uharfbuzz' "
-            "(pip install fonttools uharfbuzz)"
-        ) from exc
+        raise _no_fonttools(exc) from exc
     try:
         font = ttLib.TTFont(path)
     except OSError as exc:
@@ -91,10 +95,7 @@ def font_factory(path: str, size: int) -> Any:
         from pyhanko.pdf_utils.font.api import FontEngineFactory
         from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
     except ImportError as exc:
-        raise ConfigurationError(
-            "visible PDF signatures need the Python packages 'fonttools' and 'uharfbuzz' "
-            "(pip install fonttools uharfbuzz)"
-        ) from exc
+        raise _no_fonttools(exc) from exc
     data = prepared_font(path)
 
     class _Factory(FontEngineFactory):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509
 
 from ..errors import InvalidInput, InvalidSignature, PaknSignError, PolicyViolation
-from .pades import MAX_PDF_BYTES, field_role
+from .pades import check_pdf_input, field_role
 from .pades_checks import (
     CheckedSignature,
     DocumentData,
@@ -56,10 +56,7 @@ def _reader(data: bytes) -> Any:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    if len(data) > MAX_PDF_BYTES:
-        raise InvalidInput(f"PDF larger than {MAX_PDF_BYTES} bytes")
-    if not bytes(data[:1024]).lstrip().startswith(b"%PDF-"):
-        raise InvalidInput("input is not a PDF (no %PDF- header)")
+    check_pdf_input(data)
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         sigs = list(reader.embedded_signatures)
