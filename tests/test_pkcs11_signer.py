@@ -311,3 +311,23 @@ def test_uri_vendor_attributes_kept() -> None:
     uri = PKCS11URI.parse("pkcs11:x-vendor=v;object=o?x-q=1")
     assert uri.vendor == {"x-vendor": "v", "x-q": "1"}
     assert uri.object == "o"
+
+
+def test_pades_signature_with_a_token_key(token: Token) -> None:
+    """Format code never sees the key: a PDF sealed on the token verifies like any other."""
+    import datetime as dt
+
+    from _pdf_letter import make_letter
+
+    from pakn_sign.signing.pades import sign_pdf
+    from pakn_sign.signing.pades_verify import verify_pdf
+    from pakn_sign.trust.policy import RevocationMode, TrustPolicy
+
+    at = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+    with PKCS11Signer(token.uri("seal"), chain=[token.ec_cert]) as signer:
+        signed = sign_pdf(make_letter(), signer, role="organisation", at=at)
+    policy = TrustPolicy.from_anchors([token.ca.cert], revocation=RevocationMode.OFF)
+    (info,) = verify_pdf(signed, policy=policy, at=at).signatures
+    assert info.algorithm is SignatureAlgorithm.ECDSA_SHA256
+    assert info.identity.common_name == "Văn thư Bộ Kiểm Thử"
+    assert info.role == "organisation"
