@@ -17,6 +17,7 @@ from conftest import PKI_NOW, require_tool
 from pakn_sign.clock import FixedClock
 from pakn_sign.errors import (
     ConfigurationError,
+    IndeterminateError,
     InvalidInput,
     InvalidSignature,
     PolicyViolation,
@@ -408,3 +409,19 @@ def test_check_letter(signed_pair: bytes) -> None:
         check_letter(answer, signed_pair[:-1] + b"X")
     with pytest.raises(InvalidInput):
         check_letter(SimpleNamespace(letter=None), signed_pair)
+
+
+def test_timestamp_proves_existence_after_the_certificate_expired(
+    letter: bytes, parties: dict[str, Any], test_pki: Any
+) -> None:
+    # The official's certificate ends 2028-11-19; the TSA's in 2031.
+    years_later = dt.datetime(2029, 6, 1, tzinfo=dt.UTC)
+    policy = test_pki.policy(revocation=RevocationMode.OFF)
+    tsa = test_pki.timestamp_authority(clock=FixedClock(AT))
+    stamped = sign_pdf(letter, parties["official"], role="personal", level="B-T", tsa=tsa, at=AT)
+    (info,) = verify_pdf(stamped, policy=policy, at=years_later).signatures
+    assert info.timestamp_time == AT
+    plain = sign_pdf(letter, parties["official"], role="personal", at=AT)
+    with pytest.raises(IndeterminateError) as err:
+        verify_pdf(plain, policy=policy, at=years_later)
+    assert err.value.sub_indication == "OUT_OF_BOUNDS_NO_POE"

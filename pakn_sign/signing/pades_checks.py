@@ -7,6 +7,7 @@ PDF signatures get the same identities, caches and sub-indications as XAdES and 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -196,7 +197,15 @@ def check_signature(
             status.timestamp_validity, policy=policy, doc=doc, what="signature"
         )
     embedded = [_crypto(c) for c in emb.other_embedded_certs]
-    validated = _chain(leaf, embedded, policy, doc, KeyPurpose.DOCUMENT_SIGNING)
+    try:
+        validated = _chain(leaf, embedded, policy, doc, KeyPurpose.DOCUMENT_SIGNING)
+    except IndeterminateError as exc:
+        if ts_time is None or exc.sub_indication != "OUT_OF_BOUNDS_NO_POE":
+            raise
+        # ETSI EN 319 102-1 §5.6.2.4 (past signature validation), simplified: the trusted
+        # signature timestamp proves the signature existed at ts_time; validate the chain then.
+        past = dataclasses.replace(doc, at=ts_time)
+        validated = _chain(leaf, embedded, policy, past, KeyPurpose.DOCUMENT_SIGNING)
     return CheckedSignature(
         field_name=emb.field_name,
         validated=validated,
