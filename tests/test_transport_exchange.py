@@ -250,3 +250,69 @@ def test_lost_response_fetches_receipt_instead_of_resending(mesh) -> None:  # ty
     state = asyncio.run(sender.deliver_one(mesh.nodes[VPCP].store.outbox(rec.message_id)))
     assert state is OutboxState.ACKNOWLEDGED
     assert posted == []
+
+
+# --- pull inbox (lease + explicit ack) ---------------------------------------------------
+
+
+@pytest.fixture
+def pull_mesh(pki: TestPKI, tmp_path: Path, clock: MutableClock):  # type: ignore[no-untyped-def]
+    d = signed_directory(pki, now=NOW, endpoints=ENDPOINTS, limits={"pull": True})
+    m = make_mesh(pki, tmp_path, clock, [VPCP, MINISTRY], d)
+    yield m
+    for node in m.nodes.values():
+        asyncio.run(node.aclose())
+
+
+def test_pull_partner_gets_held_messages_with_receipts(pull_mesh) -> None:  # type: ignore[no-untyped-def]
+    hub, agency = pull_mesh.nodes[VPCP], pull_mesh.nodes[MINISTRY]
+    a, b = _send(pull_mesh, b"a"), _send(pull_mesh, b"b")
+    # Push is skipped for a pull partner: nothing is attempted, nothing goes dead.
+    assert asyncio.run(hub.sender.deliver_due()) == {"queued": 2}
+    assert asyncio.run(agency.pull_once(VPCP)) is True
+    assert asyncio.run(agency.pull_once(VPCP)) is True
+    assert asyncio.run(agency.pull_once(VPCP)) is False  # 204: nothing held
+    assert hub.store.outbox_counts() == {"acknowledged": 2}
+    for rec in (a, b):
+        stored = hub.store.outbox(rec.message_id)
+        assert stored is not None
+        assert stored.receipt == agency.store.inbox(VPCP, rec.message_id).receipt
+
+
+def test_pull_lease_expires_and_redelivery_is_deduplicated(  # type: ignore[no-untyped-def]
+    pull_mesh, clock: MutableClock
+) -> None:
+    hub, agency = pull_mesh.nodes[VPCP], pull_mesh.nodes[MINISTRY]
+    rec = _send(pull_mesh)
+    leased = hub.sender.lease_for_pull(MINISTRY)  # pulled, but the ack never comes back
+    assert leased is not None
+    assert leased.message_id == rec.message_id
+    assert hub.sender.lease_for_pull(MINISTRY) is None  # still leased
+    clock.advance(seconds=61)
+    assert asyncio.run(agency.pull_once(VPCP)) is True
+    assert hub.store.outbox_counts() == {"acknowledged": 1}
+    assert agency.store.inbox_counts() == {"received": 1}
+
+
+def test_attack_pull_request_signed_by_another_agency(pull_mesh, pki: TestPKI) -> None:  # type: ignore[no-untyped-def]
+    hub = pull_mesh.nodes[VPCP]
+    _send(pull_mesh)
+    from pakn_sign.transport.server import PULL_TYP
+    from pakn_sign.transport.wire import PullRequest
+
+    forged = seal(
+        PullRequest(agency=MINISTRY, at=NOW, nonce="0" * 32),
+        pki.agencies["000.00.00.G12"].signer(),
+        typ=PULL_TYP,
+    )
+    transport = pull_pull = pull_mesh.transport_for(f"http://{VPCP}")
+    assert transport is pull_pull
+
+    async def post() -> int:
+        import httpx
+
+        async with httpx.AsyncClient(transport=transport) as c:
+            return (await c.post(f"http://{VPCP}/v1/pull", content=forged)).status_code
+
+    assert asyncio.run(post()) == 403
+    assert hub.store.outbox_counts() == {"queued": 1}

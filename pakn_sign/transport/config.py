@@ -61,10 +61,13 @@ class NodeFile:
         s = self.raw.get("signer", {})
         password = os.environ.get(s["password_env"]) if s.get("password_env") else s.get("password")
         signer = load_signer(
-            p12=self._opt(s.get("p12")), password=password, key=self._opt(s.get("key")),
-            cert=self._opt(s.get("cert")), chain=self._opt(s.get("chain")),
+            p12=self._opt(s.get("p12")),
+            password=password,
+            key=self._opt(s.get("key")),
+            cert=self._opt(s.get("cert")),
+            chain=self._opt(s.get("chain")),
             pkcs11=s.get("pkcs11"),
-        )  # fmt: skip
+        )
         directory = Directory(self.issuer_pins())
         try:
             directory.update(self.resolve(self.raw["directory"]).read_bytes(), now=clock.now())
@@ -74,16 +77,23 @@ class NodeFile:
         tls = None
         if t:
             tls = TLSFiles(
-                self.resolve(t["cert"]), self.resolve(t["key"]),
-                self._opt(t.get("server_cert")), self._opt(t.get("server_key")),
-            )  # fmt: skip
+                self.resolve(t["cert"]),
+                self.resolve(t["key"]),
+                self._opt(t.get("server_cert")),
+                self._opt(t.get("server_key")),
+            )
         return Node(
             NodeConfig(
-                agency_code=self.raw["agency_code"], data_dir=self.resolve(self.raw["data_dir"]),
-                signer=signer, directory=directory, tls=tls, clock=clock,
+                agency_code=self.raw["agency_code"],
+                data_dir=self.resolve(self.raw["data_dir"]),
+                signer=signer,
+                directory=directory,
+                tls=tls,
+                clock=clock,
                 faults=faults or FaultInjector(),
+                pull_from=tuple(self.raw.get("pull_from", ())),
             )
-        )  # fmt: skip
+        )
 
     def _opt(self, value: str | None) -> Path | None:
         return None if value is None else self.resolve(value)
@@ -99,5 +109,6 @@ def load_node_file(path: str | Path) -> NodeFile:
     for key in ("agency_code", "data_dir", "signer", "directory", "directory_issuers"):
         if key not in raw:
             raise ConfigurationError(f"node config {p} lacks {key!r}")
-    return NodeFile(p, raw, raw.get("host", "127.0.0.1"), int(raw.get("port", 8443)),
-                    raw.get("role", "agency"))  # fmt: skip
+    return NodeFile(
+        p, raw, raw.get("host", "127.0.0.1"), int(raw.get("port", 8443)), raw.get("role", "agency")
+    )

@@ -201,7 +201,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
             return
         fwd = verify(fwd_bytes, policy=policy, expect=Forwarding).document
         assert isinstance(fwd, Forwarding)
-        for name, data in parts.items():
+        for data in parts.values():
             verify(data, policy=policy)  # the petition and classification, signatures intact
         reply = ReplyRef(message_id=rec.message_id, envelope_digest=rec.envelope_digest)
         notice = StatusNotice(

@@ -7,6 +7,7 @@ lives in ``sender``, ``receiver``, ``sealing`` and ``directory``.
 from __future__ import annotations
 
 import ssl
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,20 +16,21 @@ import httpx
 from pydantic import AwareDatetime
 
 from ..clock import Clock, SystemClock
+from ..errors import ConfigurationError, DeliveryError
 from ..signing.signers import Signer
 from .audit import AuditRecord, Checkpoint, verify_chain
 from .backoff import RetryPolicy
 from .client import HTTPTransport
 from .directory import Directory
 from .faults import FaultInjector
-from .receiver import Receiver
+from .receiver import ChunkReader, Receiver
 from .sealing import open_sealed, seal
 from .sender import Sender
-from .server import InboxApp
+from .server import PULL_TYP, InboxApp
 from .spool import Spool
 from .store_sqlite import SQLiteStore
 from .tls import client_context
-from .wire import _Wire
+from .wire import PullRequest, _Wire
 
 __all__ = ["Node", "NodeConfig", "TLSFiles"]
 
@@ -70,6 +72,8 @@ class NodeConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     faults: FaultInjector = field(default_factory=FaultInjector)
     transport_for: Callable[[str], httpx.AsyncBaseTransport | None] | None = None
+    pull_from: tuple[str, ...] = ()
+    """Hubs to pull messages from (agencies without inbound connectivity)."""
 
 
 class Node:
@@ -104,7 +108,7 @@ class Node:
             retry=config.retry,
             faults=config.faults,
         )
-        self.app = InboxApp(self.receiver, directory=self.directory)
+        self.app = InboxApp(self.receiver, directory=self.directory, sender=self.sender)
         self._ssl_cache: dict[tuple[str, ...], ssl.SSLContext] = {}
 
     def _ssl_for(self, endpoint: str) -> ssl.SSLContext | None:
@@ -112,8 +116,6 @@ class Node:
             return None
         tls = self.config.tls
         if tls is None:
-            from ..errors import ConfigurationError
-
             raise ConfigurationError("an https endpoint needs this node's TLS certificate")
         pins = tuple(
             cert
@@ -126,6 +128,40 @@ class Node:
             ctx = client_context(cert=tls.cert, key=tls.key, pinned_server_certs=pins)
             self._ssl_cache[pins] = ctx
         return ctx
+
+    async def pull_once(self, hub: str) -> bool:
+        """Pull, store, receipt and acknowledge one message held for us at ``hub``.
+
+        Returns False when the hub holds nothing. The pulled bytes go through the same
+        ``Receiver`` as a push; an unacknowledged lease simply expires and is pulled again
+        (the receiver's dedup replays the same receipt).
+        """
+        now = self.config.clock.now()
+        entry = self.directory.entry(hub, now=now)
+        if entry.endpoint is None:
+            raise ConfigurationError(f"{hub} has no endpoint to pull from")
+        request = seal(
+            PullRequest(agency=self.config.agency_code, at=now, nonce=uuid.uuid4().hex),
+            self.config.signer,
+            typ=PULL_TYP,
+        )
+        client = self.http._client(entry.endpoint)
+        base = entry.endpoint.rstrip("/")
+        try:
+            async with client.stream("POST", base + "/v1/pull", content=request) as resp:
+                if resp.status_code == 204:
+                    return False
+                if resp.status_code != 200:
+                    raise DeliveryError(f"pull from {hub}: HTTP {resp.status_code}")
+                reader = ChunkReader(resp.aiter_raw())
+                header = await reader.read_exact(int(resp.headers["pakn-header-length"]))
+                outcome = await self.receiver.receive(header, reader)
+            ack = await client.post(base + "/v1/pull/ack", content=outcome.receipt)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"pull from {hub} failed: {exc}") from exc
+        if ack.status_code != 200:
+            raise DeliveryError(f"{hub} did not take our receipt: HTTP {ack.status_code}")
+        return True
 
     def checkpoint(self) -> Checkpoint | None:
         """Sign the current head of the audit chain (None if the log is empty)."""

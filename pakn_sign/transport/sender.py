@@ -177,8 +177,8 @@ class Sender:
             entry = self.directory.entry(rec.recipient, now=now)
         except PaknSignError as exc:
             return self._fail(rec, f"directory: {exc}", now)
-        if entry.endpoint is None:
-            return self._fail(rec, f"{rec.recipient} has no endpoint (pull partner)", now)
+        if entry.pull or entry.endpoint is None:
+            return rec.state  # held for the partner to pull (docs/transport.md, pull inbox)
         if not self.store.mark_sending(rec.message_id, now):
             return rec.state  # another worker (or process) is sending it right now
         try:
@@ -214,6 +214,38 @@ class Sender:
             attempts=attempts, queued_at=rec.queued_at, now=now, rng=self.rng
         )
         return self.store.retry_later(rec.message_id, next_attempt_at=nxt, error=error, now=now)
+
+    def lease_for_pull(
+        self, recipient: str, *, lease: dt.timedelta = dt.timedelta(seconds=60)
+    ) -> OutboxRecord | None:
+        """The next message held for a pull partner, claimed for ``lease`` (then due again)."""
+        now = self.clock.now()
+        for rec in self.store.due(now, limit=10, recipient=recipient):
+            if self.store.mark_sending(rec.message_id, now, lease=lease):
+                return rec
+        return None
+
+    def acknowledge_pulled(self, receipt: bytes, message_id: str) -> OutboxState:
+        """Record the receipt a pull partner returns for a leased message (verified first)."""
+        rec = self.store.outbox(message_id)
+        if rec is None:
+            raise ReceiptError(f"no outgoing message {message_id}")
+        if rec.state in (OutboxState.ACKNOWLEDGED, OutboxState.REJECTED):
+            return rec.state  # a repeated ack: same outcome
+        entry = self.directory.entry(rec.recipient, now=self.clock.now())
+        try:
+            verify_receipt(
+                receipt, rec, me=self.me, pins=entry.signing_cert_sha256, header=self._header(rec)
+            )
+        except Rejected:
+            self.store.finish(
+                message_id, state=OutboxState.REJECTED, receipt=receipt, now=self.clock.now()
+            )
+            return OutboxState.REJECTED
+        self.store.finish(
+            message_id, state=OutboxState.ACKNOWLEDGED, receipt=receipt, now=self.clock.now()
+        )
+        return OutboxState.ACKNOWLEDGED
 
     async def deliver_due(self, *, limit: int = 200, concurrency: int = 16) -> dict[str, int]:
         """Try every due message once, ``concurrency`` at a time; count the outcomes."""

@@ -45,6 +45,17 @@ async def _outbox_loop(node: Node, interval: float, stop: asyncio.Event) -> None
         await _sleep(stop, interval)
 
 
+async def _pull_loop(node: Node, interval: float, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        for hub in node.config.pull_from:
+            try:
+                while await node.pull_once(hub):
+                    pass
+            except Exception:
+                log.exception("pull from %s failed; will try again", hub)
+        await _sleep(stop, interval)
+
+
 async def _inbox_loop(node: Node, handler: Handler, interval: float, stop: asyncio.Event) -> None:
     lease = dt.timedelta(seconds=60)
     while not stop.is_set():
@@ -111,6 +122,8 @@ async def serve_node(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, shutdown)
     tasks = [asyncio.create_task(_outbox_loop(node, interval, stop))]
+    if node.config.pull_from:
+        tasks.append(asyncio.create_task(_pull_loop(node, interval, stop)))
     if handler is not None:
         tasks.append(asyncio.create_task(_inbox_loop(node, handler, interval, stop)))
 

@@ -212,16 +212,24 @@ class SQLiteStore:
             None if row[10] is None else bytes(row[10]),
         )
 
-    def due(self, now: dt.datetime, *, limit: int = 100) -> list[OutboxRecord]:
-        """Messages to (re)send now: queued, retry-wait past their time, or stuck in sending."""
+    def due(
+        self, now: dt.datetime, *, limit: int = 100, recipient: str | None = None
+    ) -> list[OutboxRecord]:
+        """Messages to (re)send now: queued, retry-wait past their time, or a lapsed claim."""
+        where = "state IN ('queued','retry-wait','sending') AND next_attempt_at <= ?"
+        args: tuple[object, ...] = (_ts(now),)
+        if recipient is not None:
+            where += " AND recipient = ?"
+            args += (recipient,)
+        # Only fixed clauses are joined into the SQL; every value is a bound parameter.
+        sql = (
+            "SELECT message_id, recipient, header, envelope_digest, parts, state, attempts,"  # noqa: S608
+            " queued_at, next_attempt_at, last_error, receipt FROM outbox WHERE "
+            + where
+            + " ORDER BY next_attempt_at LIMIT ?"
+        )
         with self._lock:
-            rows = self._db.execute(
-                "SELECT message_id, recipient, header, envelope_digest, parts, state, attempts,"
-                " queued_at, next_attempt_at, last_error, receipt FROM outbox"
-                " WHERE state IN ('queued','retry-wait','sending') AND next_attempt_at <= ?"
-                " ORDER BY next_attempt_at LIMIT ?",
-                (_ts(now), limit),
-            ).fetchall()
+            rows = self._db.execute(sql, (*args, limit)).fetchall()
         return [self._outbox_row(r) for r in rows]
 
     def _set_outbox_state(

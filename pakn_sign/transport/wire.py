@@ -20,6 +20,7 @@ __all__ = [
     "EnvelopeHeader",
     "PartInfo",
     "PartnerEntry",
+    "PullRequest",
     "Receipt",
     "ReplyRef",
     "TraceEntry",
@@ -112,6 +113,16 @@ class PartnerEntry(_Wire):
     max_message_bytes: Annotated[int, Field(gt=0)] = 64 * 1024 * 1024
     max_part_bytes: Annotated[int, Field(gt=0)] = 2 * 1024 * 1024 * 1024
     pull: bool = False
+
+
+class PullRequest(_Wire):
+    """An agency without inbound connectivity asks the hub for its next message (signed)."""
+
+    kind: Literal["pull"] = "pull"
+    version: Literal["1"] = "1"
+    agency: AgencyCode
+    at: AwareDatetime
+    nonce: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 
 
 class DirectoryDocument(_Wire):
