@@ -243,7 +243,8 @@ def _pdf_signer(
         embed_validation_info=vc is not None,
         use_pades_lta=level == "B-LTA",
         validation_context=vc,
-        signer_key_usage={"non_repudiation"} if role == "organisation" else {"digital_signature"},
+        # RFC 5280 §4.2.1.3: either bit serves document signing (one match suffices).
+        signer_key_usage={"digital_signature", "non_repudiation"},
     )
     signer = PdfSigner(
         meta,
