@@ -425,3 +425,17 @@ def test_timestamp_proves_existence_after_the_certificate_expired(
     with pytest.raises(IndeterminateError) as err:
         verify_pdf(plain, policy=policy, at=years_later)
     assert err.value.sub_indication == "OUT_OF_BOUNDS_NO_POE"
+
+
+def test_attack_universal_signature_forgery_zeroed_contents(
+    signed_pair: bytes, parties: dict[str, Any]
+) -> None:
+    # USF (Mladenov et al., 2019): a signature whose /Contents holds no valid CMS must not
+    # be skipped or shown as valid.
+    m = list(re.finditer(rb"/Contents\s*<([0-9A-Fa-f]+)>", signed_pair))[-1]
+    zeroed = signed_pair[: m.start(1)] + b"0" * (m.end(1) - m.start(1)) + signed_pair[m.end(1) :]
+    with pytest.raises(InvalidSignature) as err:
+        verify_pdf(zeroed, policy=parties["policy"], at=LATER)
+    assert err.value.sub_indication == "FORMAT_FAILURE"
+    report = inspect_pdf(zeroed, policy=parties["policy"], at=LATER)
+    assert report.indication.value == "TOTAL_FAILED"

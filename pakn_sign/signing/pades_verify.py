@@ -59,12 +59,23 @@ def _reader(data: bytes) -> Any:
     check_pdf_input(data)
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
-        sigs = list(reader.embedded_signatures)
+        encrypted = reader.encrypted
     except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InvalidInput(f"cannot read the PDF or its signatures: {exc}") from exc
-    if reader.encrypted:
+        raise InvalidInput(f"cannot read the PDF: {exc}") from exc
+    if encrypted:
         raise InvalidInput("encrypted PDFs are not accepted")
-    return reader, sorted(sigs, key=lambda s: s.signed_revision)
+    return reader
+
+
+def _signatures(reader: Any) -> list[Any]:
+    """The embedded signatures in signing order; unparsable ones are a FORMAT_FAILURE."""
+    try:
+        sigs = list(reader.embedded_signatures)
+    except Exception as exc:  # asn1crypto/pyHanko on a mangled /Contents or field
+        raise InvalidSignature(
+            f"a signature in the PDF cannot be parsed: {exc}", sub_indication="FORMAT_FAILURE"
+        ) from exc
+    return sorted(sigs, key=lambda s: s.signed_revision)
 
 
 def _document_data(reader: Any, at: dt.datetime) -> DocumentData:
@@ -154,7 +165,8 @@ def verify_pdf(
 
     data = bytes(data)
     when = _when(at, policy)
-    reader, sigs = _reader(data)
+    reader = _reader(data)
+    sigs = _signatures(reader)
     regular = [s for s in sigs if s.sig_object_type == "/Sig"]
     if not regular:
         raise InvalidSignature(
@@ -215,9 +227,14 @@ def inspect_pdf(
 
     data = bytes(data)
     when = _when(at, policy)
-    reader, sigs = _reader(data)
+    reader = _reader(data)
     reports: list[SignatureReport] = []
     findings: list[Finding] = []
+    try:
+        sigs = _signatures(reader)
+    except InvalidSignature as exc:
+        findings.append(Finding(exc.code, exc.message, SubIndication.FORMAT_FAILURE))
+        sigs = []
     try:
         doc = _document_data(reader, when)
     except PaknSignError as exc:
