@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
+from xml.sax.saxutils import escape as xml_escape
 
 from asn1crypto import tsp as a_tsp
 from asn1crypto import x509 as a_x509
@@ -45,7 +47,6 @@ XADES141_NS = "http://uri.etsi.org/01903/v1.4.1#"
 C14N_EXC = "http://www.w3.org/2001/10/xml-exc-c14n#"
 SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
 NSMAP = {"xades": XADES_NS}
-_NSMAP_ALONE = {"xades": XADES_NS, "ds": DS_NS}
 
 _X = "{" + XADES_NS + "}"
 _DS = "{" + DS_NS + "}"
@@ -120,6 +121,7 @@ def issuer_serial_v2(cert: x509.Certificate) -> bytes:
     return bytes(value.dump())
 
 
+@functools.lru_cache(maxsize=1024)
 def cert_ref_matches(ref: CertRef, cert: x509.Certificate) -> bool:
     """True iff ``ref`` names ``cert``: the digest, and the issuer/serial when present.
 
@@ -135,17 +137,15 @@ def cert_ref_matches(ref: CertRef, cert: x509.Certificate) -> bool:
             got = a_tsp.IssuerSerial.load(ref.issuer_serial_v2)
             ok_serial = int(got["serial_number"].native) == cert.serial_number
             names = [g.chosen for g in got["issuer"] if g.name == "directory_name"]
-            want = a_x509.Name.load(cert.issuer.public_bytes())
-            ok_issuer = any(n.hashable == want.hashable for n in names)
+            der = cert.issuer.public_bytes()
+            # Byte-equal names match at once; otherwise RFC 5280 §7.1 comparison (slow).
+            ok_issuer = any(n.untag().dump() == der for n in names) or any(
+                n.hashable == a_x509.Name.load(der).hashable for n in names
+            )
         except (ValueError, TypeError):
             return False
         return ok_serial and ok_issuer
     return ref.serial is None or ref.serial == cert.serial_number
-
-
-def _digest_pair(parent: etree._Element, alg: DigestAlgorithm, value: bytes) -> None:
-    etree.SubElement(parent, _DS + "DigestMethod", Algorithm=alg.value)
-    etree.SubElement(parent, _DS + "DigestValue").text = _b64(value)
 
 
 def build_qualifying_properties(
@@ -172,29 +172,53 @@ def build_qualifying_properties(
             ObjectReference, §5.2.4).
         parent: where to append it (a ``ds:Object``), so ``ds:`` is declared once above.
     """
-    if parent is None:
-        qp = etree.Element(_X + "QualifyingProperties", nsmap=_NSMAP_ALONE)
-    else:
-        qp = etree.SubElement(parent, _X + "QualifyingProperties", nsmap=NSMAP)
-    qp.set("Target", "#" + signature_id)
-    sp = etree.SubElement(qp, _X + "SignedProperties", Id=signed_properties_id)
-    ssp = etree.SubElement(sp, _X + "SignedSignatureProperties")
-    etree.SubElement(ssp, _X + "SigningTime").text = xml_datetime(signing_time)
-    cert_el = etree.SubElement(etree.SubElement(ssp, _X + "SigningCertificateV2"), _X + "Cert")
-    der = signing_certificate.public_bytes(serialization.Encoding.DER)
-    cd = etree.SubElement(cert_el, _X + "CertDigest")
-    _digest_pair(cd, digest, hashlib.new(digest.hashlib_name, der).digest())
-    etree.SubElement(cert_el, _X + "IssuerSerialV2").text = _b64(
-        issuer_serial_v2(signing_certificate)
+    digest_b64, issuer_serial_b64 = _certificate_facts(signing_certificate, digest)
+    # A string template parsed once (DESIGN.md §9: ~15x cheaper than element-by-element
+    # building); every variable is XML-escaped, ids and the role are attribute/text safe.
+    text = _QP_TEMPLATE.format(
+        xades=XADES_NS,
+        ds=DS_NS,
+        target=xml_escape("#" + signature_id, _ATTR),
+        sp_id=xml_escape(signed_properties_id, _ATTR),
+        time=xml_datetime(signing_time),
+        alg=xml_escape(digest.value, _ATTR),
+        digest=digest_b64,
+        issuer_serial=issuer_serial_b64,
+        role=xml_escape(role),
+        object_ref=xml_escape("#" + document_reference_id, _ATTR),
+        mime=xml_escape(mime_type),
     )
-    roles = etree.SubElement(etree.SubElement(ssp, _X + "SignerRoleV2"), _X + "ClaimedRoles")
-    etree.SubElement(roles, _X + "ClaimedRole").text = role
-    sdop = etree.SubElement(sp, _X + "SignedDataObjectProperties")
-    dof = etree.SubElement(
-        sdop, _X + "DataObjectFormat", ObjectReference="#" + document_reference_id
-    )
-    etree.SubElement(dof, _X + "MimeType").text = mime_type
+    qp = etree.fromstring(text)
+    if parent is not None:
+        parent.append(qp)
+    sp = qp[0]
     return qp, sp
+
+
+_ATTR = {'"': "&quot;"}
+_QP_TEMPLATE = (
+    '<xades:QualifyingProperties xmlns:xades="{xades}" xmlns:ds="{ds}" Target="{target}">'
+    '<xades:SignedProperties Id="{sp_id}"><xades:SignedSignatureProperties>'
+    "<xades:SigningTime>{time}</xades:SigningTime>"
+    "<xades:SigningCertificateV2><xades:Cert><xades:CertDigest>"
+    '<ds:DigestMethod Algorithm="{alg}"/><ds:DigestValue>{digest}</ds:DigestValue>'
+    "</xades:CertDigest><xades:IssuerSerialV2>{issuer_serial}</xades:IssuerSerialV2>"
+    "</xades:Cert></xades:SigningCertificateV2>"
+    "<xades:SignerRoleV2><xades:ClaimedRoles><xades:ClaimedRole>{role}</xades:ClaimedRole>"
+    "</xades:ClaimedRoles></xades:SignerRoleV2></xades:SignedSignatureProperties>"
+    "<xades:SignedDataObjectProperties>"
+    '<xades:DataObjectFormat ObjectReference="{object_ref}">'
+    "<xades:MimeType>{mime}</xades:MimeType></xades:DataObjectFormat>"
+    "</xades:SignedDataObjectProperties></xades:SignedProperties>"
+    "</xades:QualifyingProperties>"
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _certificate_facts(cert: x509.Certificate, digest: DigestAlgorithm) -> tuple[str, str]:
+    # Signers sign many documents with one certificate: compute its digest once.
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return _b64(hashlib.new(digest.hashlib_name, der).digest()), _b64(issuer_serial_v2(cert))
 
 
 def unsigned_signature_properties(qp: etree._Element) -> etree._Element:
