@@ -304,3 +304,39 @@ def test_inspect_reports_each_signature(test_pki: Any, both: bytes) -> None:
 def test_inspect_raises_only_for_unreadable_input(test_pki: Any) -> None:
     with pytest.raises(InvalidInput):
         inspect_jades(b"not json", policy=test_pki.policy(), at=NOW)
+
+
+def test_joserfc_verifies_each_jades_signature_and_fails_closed_on_paknCov(
+    test_pki: Any, both: bytes
+) -> None:
+    """Interop: a generic JWS library verifies every entry once it knows our critical names;
+    without knowing ``paknCov`` it refuses the seal instead of reading it as payload-only."""
+    from cryptography.hazmat.primitives import serialization
+    from joserfc import jws as jose_jws
+    from joserfc.errors import JoseError
+    from joserfc.jwk import import_key
+    from joserfc.registry import HeaderParameter
+
+    def registry(names: tuple[str, ...]) -> jose_jws.JWSRegistry:
+        reg = jose_jws.JWSRegistry(
+            header_registry={n: HeaderParameter(n, lambda v: None) for n in names},
+            algorithms=["RS256"],
+        )
+        reg.max_header_length = 16_384
+        return reg
+
+    obj = entries(both)
+    keys = []
+    for name in (PERSONAL, SEAL):
+        pub = test_pki.get(name).cert.public_key()
+        pem = pub.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        keys.append(import_key(pem, "RSA"))
+    full = registry(("sigT", "srAts", "paknCov"))
+    for i, key in enumerate(keys):
+        one = {"payload": obj["payload"], "signatures": [obj["signatures"][i]]}
+        assert jose_jws.deserialize_json(one, key, registry=full).payload == to_json(answer())
+    seal_only = {"payload": obj["payload"], "signatures": [obj["signatures"][1]]}
+    with pytest.raises(JoseError):
+        jose_jws.deserialize_json(seal_only, keys[1], registry=registry(("sigT", "srAts")))

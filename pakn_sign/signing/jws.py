@@ -304,11 +304,40 @@ def sign_flattened(
     The protected header always holds ``alg`` and ``x5c`` (the signer's chain); extra
     protected parameters come from ``protected``. Returns compact UTF-8 JSON bytes.
     """
+    if not protected:
+        # The common case: the header depends only on the chain and alg, so it is built,
+        # checked and encoded once per signer; the output is assembled from base64url parts
+        # (no JSON escaping can apply), byte-identical to dumps_compact.
+        alg = algorithm or signer.default_algorithm
+        protected_b64 = _plain_protected(tuple(signer.certificate_chain), alg)
+        segment = b64url_encode(payload).encode("ascii")
+        value = signer.sign_raw(protected_b64 + b"." + segment, alg)
+        return b"".join(
+            (b'{"payload":"', segment, b'","protected":"', protected_b64, b'","signature":"',
+             b64url_encode(value).encode("ascii"), b'"}')
+        )  # fmt: skip
     alg, header = signer_header(signer, algorithm, protected, understood)
     b64 = header.get("b64", True)
     segment = b64url_encode(payload).encode("ascii") if b64 else payload
     entry = build_signature(segment, header, lambda data: signer.sign_raw(data, alg))
     return dumps_compact({"payload": segment.decode("utf-8"), **entry})
+
+
+class _ChainSigner:
+    """Just enough of a Signer to build a header from a chain (no key)."""
+
+    def __init__(self, chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm):
+        self.certificate_chain = chain
+        self.default_algorithm = alg
+
+    def sign_raw(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:  # pragma: no cover
+        raise NotImplementedError
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_protected(chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm) -> bytes:
+    _, header = signer_header(_ChainSigner(chain, alg), alg, None, ())
+    return b64url_encode(dumps_compact(header)).encode("ascii")
 
 
 def sign_general(
