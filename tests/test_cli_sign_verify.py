@@ -52,12 +52,12 @@ def signed(test_pki, files) -> Path:
                  str(official.chain_path), "--role", "personal", "--at", AT]) == 0  # fmt: skip
     both = files["dir"] / "both.xml"
     seal = test_pki.get("000.00.00.G10")
-    import os
-
-    os.environ["PAKN_TEST_P12_PASSWORD"] = test_pki.password
-    assert main(["sign", str(personal), "-o", str(both), "--p12", str(seal.p12_path),
-                 "--password-env", "PAKN_TEST_P12_PASSWORD", "--role", "organisation",
-                 "--at", AT]) == 0  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PAKN_TEST_P12_PASSWORD", test_pki.password)
+        code = main(["sign", str(personal), "-o", str(both), "--p12", str(seal.p12_path),
+                     "--password-env", "PAKN_TEST_P12_PASSWORD", "--role", "organisation",
+                     "--at", AT])  # fmt: skip
+    assert code == 0
     return both
 
 

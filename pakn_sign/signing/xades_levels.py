@@ -178,7 +178,7 @@ def fetch_revocation_data(
         try:
             return await collect(vc)
         finally:
-            await vc.aclose()  # close the fetchers' HTTP sessions
+            await vc.aclose()  # type: ignore[no-untyped-call]  # close the HTTP sessions
 
     async def collect(vc: ValidationContext) -> tuple[list[bytes], list[bytes]]:
         crls: list[bytes] = []
