@@ -214,7 +214,9 @@ def test_signed_layout_and_keyinfo_chain() -> None:
 MORE = "http://www.w3.org/2007/05/xmldsig-more#"
 
 
-def _pss_params(digest: str, mgf_digest: str, salt: int, uri: str = MORE + "rsa-pss") -> bytes:
+def _pss_params(
+    digest: str, mgf_digest: str, salt: int | str, uri: str = MORE + "rsa-pss"
+) -> bytes:
     root = _sign(algorithm=SignatureAlgorithm.RSA_PSS_SHA256)
     sm = root[-1][0][1]
     sm.set("Algorithm", uri)
@@ -252,3 +254,11 @@ def test_rsa_pss_params_accepted() -> None:
 def test_rsa_pss_params_outside_profile(digest: str, mgf: str, salt: int) -> None:
     with pytest.raises(UnsupportedFeature, match="RSASSA-PSS"):
         _verify(_pss_params(digest, mgf, salt))
+
+
+@pytest.mark.parametrize("salt", ["\u00b2", "\u0663\u0662", "+32", " 3 2"])
+def test_attack_non_ascii_digits_in_pss_params(salt: str) -> None:
+    # str.isdigit() is true for "²", which int() refuses: that must be InvalidInput, not a
+    # bare ValueError escaping the API; Arabic-Indic digits must not read as 32 either.
+    with pytest.raises(InvalidInput, match="SaltLength"):
+        _verify(_pss_params(SHA256, SHA256, salt))

@@ -34,7 +34,8 @@ def _int_child(params: etree._Element, name: str, default: int) -> int:
     if el is None:
         return default
     text = (el.text or "").strip()
-    if len(el) or not text.isdigit() or len(text) > 6:
+    # ASCII only: str.isdigit() also admits "²" (which int() refuses) and other scripts' digits.
+    if len(el) or not (text.isascii() and text.isdigit()) or len(text) > 6:
         raise InvalidInput(f"RSAPSSParams {name} is not a small integer")
     return int(text)
 
