@@ -91,11 +91,16 @@ def detect_format(data: bytes) -> SignatureFormat:
     raise InvalidInput("input is neither XML, JSON nor PDF (unknown first bytes)")
 
 
-def _at(at: dt.datetime | None) -> dt.datetime:
-    # The public boundary is the one place "now" is read (brief: time is injected).
+def _at(at: dt.datetime | None, policy: TrustPolicy) -> dt.datetime:
+    # The public boundary is the one place "now" is read (brief: time is injected);
+    # an explicit ``at`` wins over the policy's fixed validation time.
     from .clock import SystemClock, ensure_aware
 
-    return SystemClock().now() if at is None else ensure_aware(at, name="at")
+    if at is not None:
+        return ensure_aware(at, name="at")
+    if policy.validation_time is not None:
+        return policy.validation_time
+    return SystemClock().now()
 
 
 def verify(
@@ -112,7 +117,7 @@ def verify(
         policy: the trust policy (no default: trust is always explicit).
         expect: the document class the caller expects (``Answer``…); another kind raises
             ``PolicyViolation``.
-        at: the validation time; ``None`` means now.
+        at: the validation time; ``None`` means ``policy.validation_time``, else now.
 
     Raises:
         InvalidInput: unreadable input (not XML/JSON/PDF, malformed, over the limits).
@@ -122,7 +127,7 @@ def verify(
         IndeterminateError: validity cannot be decided now (revocation unknown…).
         PolicyViolation: trusted, but the policy refuses it (algorithm, role, order, kind).
     """
-    when = _at(at)
+    when = _at(at, policy)
     fmt = detect_format(data)
     if fmt == "xades":
         return _verify_xml(bytes(data), policy=policy, expect=expect, at=when)
@@ -136,7 +141,7 @@ def inspect(data: bytes, *, policy: TrustPolicy, at: dt.datetime | None = None) 
     Raises:
         InvalidInput: only when the input cannot be read at all.
     """
-    when = _at(at)
+    when = _at(at, policy)
     fmt = detect_format(data)
     if fmt == "xades":
         return _inspect_xml(bytes(data), policy=policy, at=when)

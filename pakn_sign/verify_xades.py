@@ -112,6 +112,13 @@ def split_container(root: etree._Element) -> tuple[etree._Element, list[etree._E
                 code="verify.wrapping",
                 sub_indication=_FORMAT,
             )
+    ids = [sig.get("Id") for sig in sigs]
+    if None in ids or len(set(ids)) != len(ids):
+        raise InvalidSignature(
+            f"every ds:Signature needs its own Id; found {ids}",
+            code="verify.wrapping",
+            sub_indication=_FORMAT,
+        )
     if doc is None or not sigs:
         raise InvalidSignature(
             "pakn:Signed holds no document or no signature",

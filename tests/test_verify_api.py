@@ -15,6 +15,7 @@ import pakn_sign.verify_xades as verify_xades_mod
 from pakn_sign.codec.xmlcodec import to_xml
 from pakn_sign.errors import (
     ConfigurationError,
+    IndeterminateError,
     InvalidInput,
     InvalidSignature,
     PolicyViolation,
@@ -167,3 +168,12 @@ def test_inspect_reports_policy_refusal(test_pki, both):
     assert report.indication is not Indication.TOTAL_PASSED
     assert report.signatures[0].indication is Indication.TOTAL_PASSED
     assert report.signatures[1].sub_indication == "SIG_CONSTRAINTS_FAILURE"
+
+
+def test_policy_validation_time_is_used_when_at_is_none(test_pki, both):
+    # Long after every certificate expired: only the policy's fixed time makes it verify.
+    policy = test_pki.policy(validation_time=NOW)
+    assert len(verify(both, policy=policy).signatures) == 2
+    late = test_pki.policy(validation_time=NOW + dt.timedelta(days=365 * 30))
+    with pytest.raises((UntrustedSigner, IndeterminateError)):
+        verify(both, policy=late)

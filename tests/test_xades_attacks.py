@@ -255,3 +255,16 @@ def test_attack_dtd_entity_expansion(test_pki, personal):
     )
     with pytest.raises(InvalidInput):
         verify(evil, policy=test_pki.policy(), at=NOW)
+
+
+def test_attack_data_object_format_names_no_reference(test_pki, monkeypatch):
+    real = xades_mod.build_qualifying_properties
+
+    def misdirected(**kw):
+        kw["document_reference_id"] = "somewhere-else"
+        return real(**kw)
+
+    monkeypatch.setattr(xades_mod, "build_qualifying_properties", misdirected)
+    signed = sign_xml(answer(), test_pki.signer(PERSONAL), role="personal", at=NOW)
+    with pytest.raises(InvalidSignature, match="DataObjectFormat"):
+        verify(signed, policy=test_pki.policy(), at=NOW)

@@ -229,6 +229,15 @@ def check_pakn_signature(
         raise InvalidSignature(
             "an earlier signature is referenced twice", location=sig_id, sub_indication=_FORMAT
         )
+    ref_ids = {"#" + r.id for r in core.verified.references if r.id}
+    for object_ref, _mime in core.signed_properties.data_object_formats:
+        # EN 319 132-1 §5.2.4: DataObjectFormat qualifies one of this signature's References.
+        if object_ref not in ref_ids:
+            raise InvalidSignature(
+                f"DataObjectFormat names {object_ref!r}, not a Reference of this signature",
+                location=sig_id,
+                sub_indication=_FORMAT,
+            )
     roles = core.signed_properties.claimed_roles
     if len(roles) != 1 or roles[0] not in {r.value for r in SignerRole}:
         raise PolicyViolation(
