@@ -589,3 +589,29 @@ def test_attack_dtd_and_entities_in_signed_input(prolog: str) -> None:
     with pytest.raises(InvalidInput) as err:
         _verify((prolog + signed).encode())
     assert err.value.code == "input.dtd_forbidden"
+
+
+def _unsupported_curve_cert() -> bytes:
+    # The P-256 certificate with its curve OID changed to one cryptography cannot load:
+    # it parses, but public_key() raises cryptography's UnsupportedAlgorithm.
+    der = xmldsig_signer("p256").certificate_chain[0].public_bytes(serialization.Encoding.DER)
+    p256 = bytes.fromhex("06082a8648ce3d030107")
+    assert der.count(p256) == 1
+    return der.replace(p256, bytes.fromhex("06082a8648ce3d030109"))
+
+
+def test_attack_keyinfo_certificate_with_unloadable_key() -> None:
+    root = _tree(_sign(kind="p256"))
+    _one(root, "//ds:X509Certificate").text = base64.b64encode(_unsupported_curve_cert()).decode()
+    with pytest.raises(UnsupportedFeature) as err:
+        _verify(etree.tostring(root))
+    assert err.value.code == "xmldsig.key_type"
+    # Beside the genuine certificate, with a resolver that compares keys: still our error.
+    root2 = _tree(_sign(kind="p256"))
+    extra = etree.Element(DS + "X509Certificate")
+    _one(root2, "//ds:X509Data").insert(0, extra)
+    extra.text = base64.b64encode(_unsupported_curve_cert()).decode()
+    genuine = xmldsig_signer("p256").certificate_chain[0].public_key()
+    with pytest.raises(UnsupportedFeature) as err:
+        _verify(etree.tostring(root2), key_resolver=lambda info: genuine)
+    assert err.value.code == "xmldsig.key_type"

@@ -21,8 +21,10 @@ import hmac
 from collections.abc import Callable, Sequence
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from lxml import etree
 
 from ..errors import InvalidInput, InvalidSignature, PolicyViolation, UnsupportedFeature
@@ -132,7 +134,7 @@ def _select_key(
             code="xmldsig.no_key",
         )
     leaf = _leaf_certificate(info.certificates)
-    leaf_key = leaf.public_key()
+    leaf_key = _cert_key(leaf)
     if not isinstance(leaf_key, PublicKey):
         raise UnsupportedFeature(
             f"certificate key type {type(leaf_key).__name__} is not supported",
@@ -141,9 +143,19 @@ def _select_key(
     return leaf_key, leaf
 
 
+def _cert_key(cert: x509.Certificate) -> CertificatePublicKeyTypes:
+    # The certificate parsed, but its SubjectPublicKeyInfo is only read here: an unknown
+    # curve or a malformed key raises cryptography's errors, which must not escape.
+    try:
+        return cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise UnsupportedFeature(
+            f"KeyInfo certificate key cannot be loaded: {exc}", code="xmldsig.key_type"
+        ) from exc
+
+
 def _spki_of(cert: x509.Certificate) -> bytes:
-    key = cert.public_key()
-    return key.public_bytes(
+    return _cert_key(cert).public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
