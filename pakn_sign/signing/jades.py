@@ -28,15 +28,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any
+
+from cryptography import x509
 
 from ..clock import SystemClock, ensure_aware
 from ..errors import ConfigurationError, InvalidInput
 from .algorithms import SignatureAlgorithm
 from .b64 import b64url_encode
-from .jws import build_signature, signer_header, x5c_for
+from .jws import signer_header, x5c_for
 from .jws_json import dumps_compact, loads_strict_json
 from .jws_parse import JWSLimits, parse_jws
 from .signers import Signer
@@ -148,29 +151,75 @@ def sign_json(
     segment, entries = _payload_of(document_or_bytes)
     existing = _roles(entries)
     check_can_add(existing, the_role)
-    extras: dict[str, Any] = {
-        "typ": JADES_TYP,
-        "cty": JADES_CTY,
-        "x5t#S256": x5c_for(tuple(signer.certificate_chain))[1],
-        "sigT": signing_time_text(when),
-        "srAts": {"claimed": [{"role": the_role.value}]},
-    }
-    crit = list(JADES_CRITICAL)
+    alg = algorithm or signer.default_algorithm
+    head, tail = _header_frame(tuple(signer.certificate_chain), alg, the_role)
+    covers = b""
     if the_role is SignerRole.ORGANISATION:
-        extras[COVERS_HEADER] = [entry_digest(e["protected"], e["signature"]) for e in entries]
-        crit.append(COVERS_HEADER)
-    extras["crit"] = crit
-    alg, header = signer_header(signer, algorithm, extras, JADES_UNDERSTOOD)
-    entry: dict[str, Any] = build_signature(
-        segment.encode("ascii"), header, lambda d: signer.sign_raw(d, alg)
-    )
+        digests = [entry_digest(e["protected"], e["signature"]) for e in entries]
+        covers = b',"' + COVERS_HEADER.encode() + b'":' + dumps_compact(digests)
+    # sigT and the digests are base64url/ASCII: splicing them into the validated frame gives
+    # exactly the JSON dumps_compact would (tests compare the decoded header).
+    header_json = head + signing_time_text(when).encode("ascii") + b'"' + covers + tail
+    protected_b64 = b64url_encode(header_json)
+    value = signer.sign_raw(protected_b64.encode("ascii") + b"." + segment.encode("ascii"), alg)
+    entry: dict[str, Any] = {"protected": protected_b64, "signature": b64url_encode(value)}
     if tsa is not None and level == "B-T":
         entry = {
-            "protected": entry["protected"],
+            "protected": protected_b64,
             "header": {"etsiU": [_timestamp_entry(tsa, entry["signature"])]},
             "signature": entry["signature"],
         }
+    if not entries and "header" not in entry:
+        return b"".join(
+            (b'{"payload":"', segment.encode("ascii"), b'","signatures":[{"protected":"',
+             protected_b64.encode("ascii"), b'","signature":"', entry["signature"].encode("ascii"),
+             b'"}]}')
+        )  # fmt: skip
     return dumps_compact({"payload": segment, "signatures": [*entries, entry]})
+
+
+@functools.lru_cache(maxsize=256)
+def _header_frame(
+    chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm, role: SignerRole
+) -> tuple[bytes, bytes]:
+    """The protected-header JSON around ``sigT`` (and ``paknCov``), built and checked once.
+
+    Order: alg, typ, cty, x5t#S256, srAts, crit, x5c, then sigT and paknCov, which change
+    per signature. The full header is checked with ``check_header`` as our verifier would.
+    """
+    crit = (
+        [*JADES_CRITICAL, COVERS_HEADER]
+        if role is SignerRole.ORGANISATION
+        else list(JADES_CRITICAL)
+    )
+    thumb = x5c_for(chain)[1]
+    extras: dict[str, Any] = {
+        "typ": JADES_TYP,
+        "cty": JADES_CTY,
+        "x5t#S256": thumb,
+        "srAts": {"claimed": [{"role": role.value}]},
+        "crit": crit,
+    }
+    # Checked in full (with sample per-signature values), then those are cut out of the frame.
+    extras["sigT"] = "2000-01-01T00:00:00Z"
+    if role is SignerRole.ORGANISATION:
+        extras[COVERS_HEADER] = []
+    _, fixed = signer_header(_Chain(chain, alg), alg, extras, JADES_UNDERSTOOD)
+    del fixed["sigT"]
+    fixed.pop(COVERS_HEADER, None)
+    text = dumps_compact(fixed)
+    return text[:-1] + b',"sigT":"', b"}"
+
+
+class _Chain:
+    """A key-less stand-in for a Signer: header building needs only the chain."""
+
+    def __init__(self, chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm):
+        self.certificate_chain = chain
+        self.default_algorithm = alg
+
+    def sign_raw(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:  # pragma: no cover
+        raise NotImplementedError
 
 
 def _roles(entries: Sequence[dict[str, Any]]) -> list[SignerRole]:
