@@ -6,8 +6,9 @@ the signed bytes and the document parsed from them. Callers never read the input
 ``inspect`` returns an auditor's :class:`~pakn_sign.trust.report.ValidationReport` and
 never raises for a bad signature (only for input that cannot be read at all).
 
-The format follows the first bytes: ``<`` XML (XAdES), ``{`` JSON (JAdES, JWS helper),
-``%PDF`` PDF (PAdES). Each format has one ``_verify_<format>`` / ``_inspect_<format>`` pair.
+The format follows the first bytes: ``<`` XML (XAdES, :mod:`pakn_sign.verify_xades`),
+``{`` JSON (JAdES, :mod:`pakn_sign.signing.jades_verify`), ``%PDF`` PDF (PAdES,
+:mod:`pakn_sign.signing.pades_verify`); one ``_verify_<format>`` function each.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography import x509
 
-from .errors import InvalidInput, UnsupportedFeature
+from .errors import InvalidInput
 from .signing.algorithms import SignatureAlgorithm
 
 if TYPE_CHECKING:
@@ -131,8 +132,9 @@ def verify(
     fmt = detect_format(data)
     if fmt == "xades":
         return _verify_xml(bytes(data), policy=policy, expect=expect, at=when)
-    # Dispatch points for the other formats (JWS/JAdES helper; SIGNERS/PAdES helper).
-    raise UnsupportedFeature(f"verifying {fmt} documents is not available in this build")
+    if fmt == "jades":
+        return _verify_json(bytes(data), policy=policy, expect=expect, at=when)
+    return _verify_pdf(bytes(data), policy=policy, expect=expect, at=when)
 
 
 def inspect(data: bytes, *, policy: TrustPolicy, at: dt.datetime | None = None) -> ValidationReport:
@@ -145,7 +147,14 @@ def inspect(data: bytes, *, policy: TrustPolicy, at: dt.datetime | None = None) 
     fmt = detect_format(data)
     if fmt == "xades":
         return _inspect_xml(bytes(data), policy=policy, at=when)
-    raise UnsupportedFeature(f"inspecting {fmt} documents is not available in this build")
+    if fmt == "jades":
+        from .signing.jades_verify import inspect_jades
+
+        json_report: ValidationReport = inspect_jades(bytes(data), policy=policy, at=when)
+        return json_report
+    from .signing.pades_verify import inspect_pdf
+
+    return inspect_pdf(bytes(data), policy=policy, at=when)
 
 
 def _verify_xml(
@@ -161,3 +170,28 @@ def _inspect_xml(data: bytes, *, policy: TrustPolicy, at: dt.datetime) -> Valida
 
     report: ValidationReport = inspect_xades(data, policy=policy, at=at)
     return report
+
+
+def _verify_json(
+    data: bytes, *, policy: TrustPolicy, expect: type[Any] | None, at: dt.datetime
+) -> VerificationResult:
+    from .signing.jades_verify import verify_jades
+
+    result: VerificationResult = verify_jades(data, policy=policy, expect=expect, at=at)
+    return result
+
+
+def _verify_pdf(
+    data: bytes, *, policy: TrustPolicy, expect: type[Any] | None, at: dt.datetime
+) -> VerificationResult:
+    from .errors import PolicyViolation
+    from .signing.pades_verify import verify_pdf
+
+    result = verify_pdf(data, policy=policy, at=at)
+    if expect is not None and not isinstance(result.document, expect):
+        raise PolicyViolation(
+            f"expected a {expect.__name__}, the signed PDF is not one",
+            code="verify.unexpected_kind",
+            sub_indication="SIG_CONSTRAINTS_FAILURE",
+        )
+    return result

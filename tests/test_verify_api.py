@@ -177,3 +177,27 @@ def test_policy_validation_time_is_used_when_at_is_none(test_pki, both):
     late = test_pki.policy(validation_time=NOW + dt.timedelta(days=365 * 30))
     with pytest.raises((UntrustedSigner, IndeterminateError)):
         verify(both, policy=late)
+
+
+def test_dispatch_json_goes_to_jades(test_pki):
+    from pakn_sign.signing.jades import sign_json
+
+    signed = sign_json(answer(), test_pki.signer(PERSONAL), role="personal", at=NOW)
+    result = verify(signed, policy=test_pki.policy(), expect=Answer, at=NOW)
+    assert result.format == "jades"
+    assert result.document == answer()
+    assert inspect(signed, policy=test_pki.policy(), at=NOW).indication is Indication.TOTAL_PASSED
+
+
+def test_dispatch_pdf_goes_to_pades(test_pki):
+    from _pdf_letter import make_letter
+
+    from pakn_sign.signing.pades import sign_pdf
+
+    signed = sign_pdf(make_letter(pages=1), test_pki.signer(PERSONAL), role="personal", at=NOW)
+    result = verify(signed, policy=test_pki.policy(), at=NOW)
+    assert result.format == "pades"
+    assert [s.role for s in result.signatures] == ["personal"]
+    assert inspect(signed, policy=test_pki.policy(), at=NOW).indication is Indication.TOTAL_PASSED
+    with pytest.raises(PolicyViolation):
+        verify(signed, policy=test_pki.policy(), expect=Answer, at=NOW)
