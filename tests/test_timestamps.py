@@ -19,6 +19,7 @@ from pakn_sign.errors import (
     DeliveryError,
     InvalidInput,
     InvalidSignature,
+    PaknSignError,
     UnsupportedFeature,
     UntrustedSigner,
 )
@@ -436,3 +437,35 @@ def test_tsa_rejects_unacceptable_requests(test_pki: TestPKI) -> None:
         respond_to_request(b"\x30\x80garbage", signer, gen_time=PKI_NOW, serial=4)
     )
     assert garbage["status"]["status"].native == "rejection"
+
+
+def _empty_ess_certs(si: cms.SignerInfo) -> None:
+    for attr in si["signed_attrs"]:
+        if attr["type"].native == "signing_certificate_v2":
+            attr["values"][0]["certs"] = []
+
+
+def _unknown_digest(si: cms.SignerInfo) -> None:
+    si["digest_algorithm"] = {"algorithm": "1.2.3.4"}
+
+
+@pytest.mark.parametrize(
+    "mutate", [_empty_ess_certs, _unknown_digest], ids=["empty_esscertid_list", "unknown_digest"]
+)
+def test_attack_malformed_signed_attributes_are_our_errors(
+    test_pki: TestPKI, token: bytes, mutate: Callable[[cms.SignerInfo], None]
+) -> None:
+    # Parsed lazily by asn1crypto: IndexError/ValueError must not escape the API.
+    forged = resign(token, test_pki.tsa.key, mutate)
+    with pytest.raises(PaknSignError):
+        verify_timestamp(forged, DATA, policy=test_pki.policy(), at=PKI_NOW)
+
+
+def test_attack_signed_content_type_not_an_oid(test_pki: TestPKI, token: bytes) -> None:
+    # The contentType attribute's value (id-ct-TSTInfo) swapped for an INTEGER of the same
+    # length: the token still loads, and asn1crypto fails only when the value is read.
+    attr = b"\x31\x0d" + bytes.fromhex("060b2a864886f70d0109100104")  # SET { id-ct-TSTInfo }
+    assert token.count(attr) == 1
+    forged = token.replace(attr, b"\x31\x0d\x02\x0b" + b"\x01" * 11)
+    with pytest.raises(InvalidInput, match="malformed"):
+        verify_timestamp(forged, DATA, policy=test_pki.policy(), at=PKI_NOW)

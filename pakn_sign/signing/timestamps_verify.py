@@ -21,12 +21,19 @@ from typing import TYPE_CHECKING, Any
 from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from ..errors import InvalidInput, InvalidSignature, UnsupportedFeature, UntrustedSigner
+from ..errors import (
+    InvalidInput,
+    InvalidSignature,
+    PaknSignError,
+    UnsupportedFeature,
+    UntrustedSigner,
+)
 from .algorithms import DigestAlgorithm, SignatureAlgorithm, verify_with_key
 
 if TYPE_CHECKING:
@@ -41,6 +48,8 @@ _DIGESTS = {
     "sha384": DigestAlgorithm.SHA384,
     "sha512": DigestAlgorithm.SHA512,
 }
+# What asn1crypto (lazy parsing) and cryptography (key loading) raise on malformed input.
+_FOREIGN = (ValueError, TypeError, KeyError, AttributeError, IndexError, UnsupportedAlgorithm)
 _FAMILIES = {"rsassa_pkcs1v15": "RSA", "rsassa_pss": "RSA_PSS", "ecdsa": "ECDSA"}
 
 
@@ -82,9 +91,9 @@ def _parse(token: bytes, max_bytes: int) -> tuple[cms.SignedData, cms.SignerInfo
             raise InvalidInput("SignedData does not encapsulate a TSTInfo")
         econtent = bytes(encap["content"].contents)
         signer_infos = list(sd["signer_infos"])
-    except InvalidInput:
+    except PaknSignError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except _FOREIGN as exc:
         raise InvalidInput(f"malformed timestamp token: {exc}") from exc
     if len(signer_infos) != 1:
         # RFC 3161 §2.4.2: the token is signed by exactly one TSA.
@@ -280,14 +289,20 @@ def verify_timestamp(
         version = tst["version"].native
         if signer_info["signed_attrs"].native is None:
             raise _fail("token SignerInfo has no signed attributes")
-    except (InvalidSignature, UnsupportedFeature):
+    except PaknSignError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except _FOREIGN as exc:
         raise InvalidInput(f"malformed timestamp token: {exc}") from exc
     if version != "v1" or not isinstance(gen_time, dt.datetime):
         raise InvalidInput("TSTInfo version must be 1 with a genTime")
-    cert = _bound_certificate(signer_info, [*embedded, *certificates])
-    _check_signature(signer_info, econtent, cert, policy)
+    try:
+        # asn1crypto parses nested fields on first access: malformed attributes surface here.
+        cert = _bound_certificate(signer_info, [*embedded, *certificates])
+        _check_signature(signer_info, econtent, cert, policy)
+    except PaknSignError:
+        raise
+    except _FOREIGN as exc:
+        raise InvalidInput(f"malformed timestamp token: {exc}") from exc
     _check_tsa_usage(cert)
     if not cert.not_valid_before_utc <= gen_time <= cert.not_valid_after_utc:
         # A token dated outside its own certificate's validity proves nothing, whatever
