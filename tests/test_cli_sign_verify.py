@@ -245,3 +245,51 @@ def test_sign_b_t_with_live_tsa(capsys, test_pki, pki_service, files, tmp_path):
     code, out_json, _ = run(capsys, "verify", out, *trust(files), "--json")
     assert code == 0
     assert json.loads(out_json)["signatures"][0]["level"] == "B-T"
+
+
+def test_sign_and_verify_json_input(capsys, test_pki, files, tmp_path):
+    from pakn_sign.codec.jsoncodec import to_json
+
+    unsigned = tmp_path / "answer.json"
+    unsigned.write_bytes(to_json(answer()))
+    official = test_pki.get("official-g10")
+    out = tmp_path / "answer.jws.json"
+    code, _, err = run(
+        capsys,
+        "sign",
+        unsigned,
+        "-o",
+        out,
+        "--key",
+        official.key_path,
+        "--cert",
+        official.pem_path,
+        "--chain",
+        official.chain_path,
+        "--at",
+        AT,
+    )
+    assert code == 0, err
+    assert out.read_bytes().lstrip().startswith(b"{")
+    code, out_json, err = run(capsys, "verify", out, *trust(files), "--json")
+    assert code == 0, err
+    assert json.loads(out_json)["document"]["kind"] == "answer"
+
+
+def test_sign_xml_b_lta_is_a_usage_error(capsys, test_pki, files, tmp_path):
+    official = test_pki.get("official-g10")
+    code, _, err = run(
+        capsys,
+        "sign",
+        files["unsigned"],
+        "-o",
+        tmp_path / "x.xml",
+        "--key",
+        official.key_path,
+        "--cert",
+        official.pem_path,
+        "--level",
+        "B-LTA",
+    )
+    assert code == 2
+    assert "B-LT" in err

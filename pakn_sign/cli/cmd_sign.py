@@ -1,8 +1,8 @@
 """``pakn-sign sign IN -o OUT KEYS [--role …] [--level …] [--tsa URL]`` (DESIGN.md §7).
 
-The format follows the input: XML is signed as XAdES in ``<pakn:Signed>``; signing an
-already signed document adds a signature (organisation over personal). JSON and PDF go
-to their own signers (dispatch point ``_SIGNERS``) when those are available.
+The format follows the input (``_SIGNERS``): XML is signed as XAdES in ``<pakn:Signed>``,
+JSON as JAdES, PDF as PAdES; signing an already signed document adds a signature
+(organisation over personal).
 """
 
 from __future__ import annotations
@@ -39,8 +39,34 @@ def _sign_xades(data: bytes, signer: Signer, opts: dict[str, Any]) -> bytes:
     )
 
 
-# Format -> signer. JSON (JAdES) and PDF (PAdES) register here when their helpers land.
-_SIGNERS: dict[str, Callable[[bytes, Signer, dict[str, Any]], bytes]] = {"xades": _sign_xades}
+def _sign_jades(data: bytes, signer: Signer, opts: dict[str, Any]) -> bytes:
+    from ..signing.jades import sign_json
+
+    return sign_json(
+        data, signer, role=opts["role"], level=opts["level"], tsa=opts["tsa"], at=opts["at"]
+    )
+
+
+def _sign_pades(data: bytes, signer: Signer, opts: dict[str, Any]) -> bytes:
+    from ..signing.pades import sign_pdf
+
+    return sign_pdf(
+        data,
+        signer,
+        role=opts["role"],
+        level=opts["level"],
+        tsa=opts["tsa"],
+        policy=opts["policy"],
+        at=opts["at"],
+    )
+
+
+# Format (from the first bytes) -> signer.
+_SIGNERS: dict[str, Callable[[bytes, Signer, dict[str, Any]], bytes]] = {
+    "xades": _sign_xades,
+    "jades": _sign_jades,
+    "pades": _sign_pades,
+}
 
 
 def _policy_for_lt(
@@ -68,7 +94,7 @@ def _policy_for_lt(
     "--role", type=click.Choice(["personal", "organisation"]), default="personal", show_default=True
 )
 @click.option(
-    "--level", type=click.Choice(["B-B", "B-T", "B-LT"]), default="B-B", show_default=True
+    "--level", type=click.Choice(["B-B", "B-T", "B-LT", "B-LTA"]), default="B-B", show_default=True
 )
 @click.option("--tsa", metavar="URL", help="RFC 3161 timestamp authority (B-T, B-LT).")
 @click.option(
@@ -117,7 +143,9 @@ def command(
             at = dt.datetime.fromisoformat(at_text)
         except ValueError as exc:
             raise click.BadParameter(f"not ISO-8601: {at_text!r}", param_hint="--at") from exc
-    policy = _policy_for_lt(signer, trust, crl, fetch_revocation) if level == "B-LT" else None
+    policy = (
+        _policy_for_lt(signer, trust, crl, fetch_revocation) if level in ("B-LT", "B-LTA") else None
+    )
     out = sign(
         data, signer, {"role": role, "level": level, "tsa": authority, "policy": policy, "at": at}
     )
