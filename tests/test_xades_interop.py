@@ -82,8 +82,6 @@ def run_xmlsec(xmlsec1: str, pki: TestPKI, path: Path, node_id: str) -> subproce
 @pytest.mark.parametrize("alg", ["rsa2048", "p256", "ed25519"])
 @pytest.mark.parametrize("level", ["B-B", "B-T", "B-LT"])
 def test_xmlsec1_verifies_our_signatures(xmlsec1, pkis, tmp_path, alg, level):
-    if alg == "ed25519" and not _xmlsec_supports_ed25519(xmlsec1):
-        pytest.skip("this xmlsec1 has no EdDSA (needs xmlsec 1.3+)")
     pki, tsa = pkis[alg]
     policy = pki.policy()
     first = sign_xml(
@@ -93,6 +91,9 @@ def test_xmlsec1_verifies_our_signatures(xmlsec1, pkis, tmp_path, alg, level):
         first, pki.signer(SEAL), role="organisation", level=level, tsa=tsa, policy=policy, at=NOW
     )
     assert [s.level for s in verify(both, policy=policy, at=NOW).signatures] == [level, level]
+    if alg == "ed25519" and not _xmlsec_supports_ed25519(xmlsec1):
+        # Our own round trip above still ran; only the independent check is unavailable.
+        pytest.skip("this xmlsec1 has no EdDSA (needs xmlsec 1.3+)")
     path = tmp_path / "signed.xml"
     path.write_bytes(both)
     for node_id, refs in (("sig-1", "2/2"), ("sig-2", "3/3")):
