@@ -25,6 +25,8 @@ class RetryPolicy:
     """After this long since the message was queued, it is dead (re-drivable by an operator)."""
     max_attempts: int = 200
     """Hard stop on attempts, whatever the age."""
+    attempt_timeout: dt.timedelta = dt.timedelta(seconds=60)
+    """How long one attempt holds its claim; after a crash the message is due again then."""
 
     def next_attempt(
         self,

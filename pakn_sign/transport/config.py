@@ -12,6 +12,7 @@ Relative paths are resolved against the file's directory.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from cryptography import x509
 from ..clock import Clock, SystemClock
 from ..errors import ConfigurationError
 from ..signing.signer_loader import load_signer
+from .backoff import RetryPolicy
 from .directory import Directory
 from .faults import FaultInjector
 from .node import Node, NodeConfig, TLSFiles
@@ -92,7 +94,26 @@ class NodeFile:
                 clock=clock,
                 faults=faults or FaultInjector(),
                 pull_from=tuple(self.raw.get("pull_from", ())),
+                retry=self.retry_policy(),
+                handler_lease=dt.timedelta(seconds=float(self.raw.get("handler_lease", 60))),
             )
+        )
+
+    def retry_policy(self) -> RetryPolicy:
+        """``"retry": {"base": s, "cap": s, "max_age": s, "max_attempts": n,
+        "attempt_timeout": s}`` (seconds; every key optional, defaults of ``RetryPolicy``)."""
+        r = self.raw.get("retry", {})
+        unknown = set(r) - {"base", "cap", "max_age", "max_attempts", "attempt_timeout"}
+        if unknown:
+            raise ConfigurationError(f"{self.path}: unknown retry settings {sorted(unknown)}")
+        d = RetryPolicy()
+        secs = {k: dt.timedelta(seconds=float(r[k])) for k in r if k != "max_attempts"}
+        return RetryPolicy(
+            base=secs.get("base", d.base),
+            cap=secs.get("cap", d.cap),
+            max_age=secs.get("max_age", d.max_age),
+            max_attempts=int(r.get("max_attempts", d.max_attempts)),
+            attempt_timeout=secs.get("attempt_timeout", d.attempt_timeout),
         )
 
     def _opt(self, value: str | None) -> Path | None:

@@ -6,6 +6,7 @@ lives in ``sender``, ``receiver``, ``sealing`` and ``directory``.
 
 from __future__ import annotations
 
+import datetime as dt
 import ssl
 import uuid
 from collections.abc import Callable
@@ -71,6 +72,8 @@ class NodeConfig:
     clock: Clock = field(default_factory=SystemClock)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     faults: FaultInjector = field(default_factory=FaultInjector)
+    handler_lease: dt.timedelta = dt.timedelta(seconds=60)
+    """How long the inbox handler holds a message; after a crash it runs again then."""
     transport_for: Callable[[str], httpx.AsyncBaseTransport | None] | None = None
     pull_from: tuple[str, ...] = ()
     """Hubs to pull messages from (agencies without inbound connectivity)."""

@@ -179,7 +179,7 @@ class Sender:
             return self._fail(rec, f"directory: {exc}", now)
         if entry.pull or entry.endpoint is None:
             return rec.state  # held for the partner to pull (docs/transport.md, pull inbox)
-        if not self.store.mark_sending(rec.message_id, now):
+        if not self.store.mark_sending(rec.message_id, now, lease=self.retry.attempt_timeout):
             return rec.state  # another worker (or process) is sending it right now
         try:
             receipt = None

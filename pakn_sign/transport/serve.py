@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
@@ -57,10 +56,12 @@ async def _pull_loop(node: Node, interval: float, stop: asyncio.Event) -> None:
 
 
 async def _inbox_loop(node: Node, handler: Handler, interval: float, stop: asyncio.Event) -> None:
-    lease = dt.timedelta(seconds=60)
+    lease, batch = node.config.handler_lease, 10
     while not stop.is_set():
+        leased: list[InboxRecord] = []
         try:
-            for rec in node.store.lease(node.config.clock.now(), duration=lease):
+            leased = node.store.lease(node.config.clock.now(), duration=lease, limit=batch)
+            for rec in leased:
                 await handler(node, rec)
                 node.config.faults.hit("receiver.inside_handler")
                 assert rec.lease_token is not None
@@ -72,7 +73,11 @@ async def _inbox_loop(node: Node, handler: Handler, interval: float, stop: async
                 )
         except Exception:
             log.exception("inbox handler failed; the lease will expire and it runs again")
-        await _sleep(stop, interval)
+            leased = []
+        if len(leased) < batch:
+            await _sleep(stop, interval)
+        else:  # a full batch means more are waiting: only yield to the server
+            await asyncio.sleep(0)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
