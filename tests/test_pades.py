@@ -13,6 +13,7 @@ import pytest
 from _local_ca import LocalCA, new_key
 from _pdf_letter import make_letter
 from conftest import PKI_NOW, require_tool
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from pakn_sign.clock import FixedClock
 from pakn_sign.errors import (
@@ -438,4 +439,55 @@ def test_attack_universal_signature_forgery_zeroed_contents(
         verify_pdf(zeroed, policy=parties["policy"], at=LATER)
     assert err.value.sub_indication == "FORMAT_FAILURE"
     report = inspect_pdf(zeroed, policy=parties["policy"], at=LATER)
+    assert report.indication.value == "TOTAL_FAILED"
+
+
+def _with_garbage_dss(data: bytes, parties_cert_der: bytes) -> bytes:
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    w = IncrementalPdfFileWriter(BytesIO(data), strict=False)
+    # A certificate asn1crypto reads issuer and serial from (pyHanko's read_dss) but whose
+    # notBefore is not a UTCTime: cryptography refuses it.
+    der = parties_cert_der
+    at = der.index(b"\x17\x0d")
+    bad = der[: at + 2] + b"XXXXXXXXXXXXZ" + der[at + 15 :]
+    junk = w.add_object(generic.StreamObject(stream_data=bad))
+    w.root["/DSS"] = w.add_object(
+        generic.DictionaryObject({generic.NameObject("/Certs"): generic.ArrayObject([junk])})
+    )
+    w.update_root()
+    out = BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def test_attack_garbage_certificate_in_dss(signed_pair: bytes, parties: dict[str, Any]) -> None:
+    # An appended DSS is outside every signature: its content is attacker-controlled and a
+    # certificate that does not parse is a FORMAT_FAILURE, not a ValueError escaping.
+    leaf = parties["official"].certificate_chain[0]
+    forged = _with_garbage_dss(signed_pair, leaf.public_bytes(Encoding.DER))
+    with pytest.raises(InvalidSignature) as err:
+        verify_pdf(forged, policy=parties["policy"], at=LATER)
+    assert err.value.sub_indication == "FORMAT_FAILURE"
+    report = inspect_pdf(forged, policy=parties["policy"], at=LATER)
+    assert report.indication.value != "TOTAL_PASSED"
+
+
+def test_attack_unparsable_signer_certificate_in_cms(
+    signed_pair: bytes, parties: dict[str, Any]
+) -> None:
+    # /Contents is outside the ByteRange: a signer certificate that asn1crypto carries but
+    # cryptography cannot parse (notBefore not a UTCTime) is a FORMAT_FAILURE, not a crash.
+    der = parties["org"].certificate_chain[0].public_bytes(Encoding.DER)
+    at = der.index(b"\x17\x0d")
+    bad = der[: at + 2] + b"XXXXXXXXXXXXZ" + der[at + 15 :]
+    old, new = der.hex().encode(), bad.hex().encode()
+    flags = re.IGNORECASE
+    assert len(re.findall(re.escape(old), signed_pair, flags)) >= 1
+    forged = re.sub(re.escape(old), new, signed_pair, flags=flags)
+    with pytest.raises(InvalidSignature) as err:
+        verify_pdf(forged, policy=parties["policy"], at=LATER)
+    assert err.value.sub_indication == "FORMAT_FAILURE"
+    report = inspect_pdf(forged, policy=parties["policy"], at=LATER)
     assert report.indication.value == "TOTAL_FAILED"

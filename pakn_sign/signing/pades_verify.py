@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography import x509
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from ..verify import VerificationResult
 
 __all__ = ["SignedPdf", "check_letter", "inspect_pdf", "verify_pdf"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,21 +87,25 @@ def _document_data(reader: Any, at: dt.datetime) -> DocumentData:
 
     try:
         dss = DocumentSecurityStore.read_dss(reader)
+        # The DSS sits in an unsigned revision: everything read from it is hostile input
+        # (pyHanko only reads issuer and serial; cryptography parses the whole certificate).
+        certs = tuple(
+            x509.load_der_x509_certificate(ref.get_object().data) for ref in dss.certs.values()
+        )
+        crls = tuple(bytes(ref.get_object().data) for ref in dss.crls)
+        ocsps = tuple(bytes(ref.get_object().data) for ref in dss.ocsps)
+        dss_ref = reader.root.raw_get("/DSS")
+        revision = (
+            reader.xrefs.get_last_change(dss_ref.reference)
+            if hasattr(dss_ref, "reference")
+            else None
+        )
     except NoDSSFoundError:
         return DocumentData(at, (), (), (), None)
     except Exception as exc:  # a malformed DSS is a format failure, not a crash
         raise InvalidSignature(
             f"the PDF's DSS cannot be read: {exc}", sub_indication="FORMAT_FAILURE"
         ) from exc
-    certs = tuple(
-        x509.load_der_x509_certificate(ref.get_object().data) for ref in dss.certs.values()
-    )
-    crls = tuple(bytes(ref.get_object().data) for ref in dss.crls)
-    ocsps = tuple(bytes(ref.get_object().data) for ref in dss.ocsps)
-    dss_ref = reader.root.raw_get("/DSS")
-    revision = (
-        reader.xrefs.get_last_change(dss_ref.reference) if hasattr(dss_ref, "reference") else None
-    )
     return DocumentData(at, certs, crls, ocsps, revision)
 
 
@@ -141,6 +148,18 @@ def _check_order(roles: list[str], policy: TrustPolicy) -> None:
         )
 
 
+def _guarded(check: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a pyHanko-backed check; its own errors on hostile input are a FORMAT_FAILURE."""
+    try:
+        return check(*args, **kwargs)
+    except PaknSignError:
+        raise
+    except Exception as exc:  # pyHanko/asn1crypto/cryptography internals (as inspect_pdf does)
+        raise InvalidSignature(
+            f"{type(exc).__name__}: {exc}", sub_indication="FORMAT_FAILURE"
+        ) from exc
+
+
 def _when(at: dt.datetime | None, policy: TrustPolicy) -> dt.datetime:
     from ..clock import SystemClock, ensure_aware
 
@@ -173,11 +192,11 @@ def verify_pdf(
             "the PDF carries no signature", sub_indication="SIGNED_DATA_NOT_FOUND"
         )
     doc = _document_data(reader, when)
-    checked = [check_signature(s, sigs, policy=policy, doc=doc) for s in regular]
+    checked = [_guarded(check_signature, s, sigs, policy=policy, doc=doc) for s in regular]
     ts_revisions = []
     for s in sigs:
         if s.sig_object_type == "/DocTimeStamp":
-            check_document_timestamp(s, sigs, policy=policy, doc=doc)
+            _guarded(check_document_timestamp, s, sigs, policy=policy, doc=doc)
             ts_revisions.append(s.signed_revision)
     roles = [_role(c) for c in checked]
     _check_order(roles, policy)
@@ -299,7 +318,7 @@ def _inspect_doc_ts(
 
     scope = (f"ByteRange {list(s.byte_range)}", "document timestamp")
     try:
-        when = check_document_timestamp(s, sigs, policy=policy, doc=doc)
+        when = _guarded(check_document_timestamp, s, sigs, policy=policy, doc=doc)
     except PaknSignError as exc:
         return SignatureReport.from_error(s.field_name, exc, scope=scope)
     return SignatureReport(
