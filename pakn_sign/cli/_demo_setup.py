@@ -119,6 +119,7 @@ def build_world(base: Path, *, algorithm: str, now: dt.datetime) -> World:
         if role == "hub":
             cfg["routes"] = {"default": MINISTRY, "TNMT": MINISTRY}
         if role == "agency-demo":
+            cfg["tsa_url"] = pki.tsa_url
             official = pki.official_for(code)
             assert official.p12_path is not None
             cfg["official"] = {

@@ -193,7 +193,9 @@ def _exchange(base: Path, world, now: dt.datetime) -> None:  # type: ignore[no-u
         when = sig.claimed_signing_time or now
         _say(f"   {sig.role:<12} {ident.common_name} ({ident.organization or 'cá nhân'}),"
              f" {sig.level}, signed {when.astimezone(VN_TZ):%H:%M:%S}")  # fmt: skip
-    _say("   report: " + inspect(answer_bytes, policy=policy).to_text().splitlines()[0])
+    _say("   the auditors' report on the answer (ETSI EN 319 102-1):")
+    for line in inspect(answer_bytes, policy=policy).to_text().splitlines():
+        _say(f"   | {line}")
     _say("7. The case, rebuilt from the signed documents")
     hub_docs = _hub_documents(base, policy)
     case = Case.from_documents([*docs, *hub_docs])

@@ -35,6 +35,7 @@ from ..models.handling import EdxmlStatus
 from ..models.intake import ClassificationCode
 from ..signing.b64 import b64url_decode
 from ..signing.sign_xml import sign_xml
+from ..signing.timestamps import HttpTimestampAuthority
 from ..trust.policy import RevocationMode, TrustPolicy
 from ..verify import verify
 from .config import NodeFile
@@ -187,6 +188,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
 
     o = nf.raw["official"]
     official = load_signer(p12=nf.resolve(o["p12"]), password=o.get("password"))
+    tsa = HttpTimestampAuthority(nf.raw["tsa_url"]) if nf.raw.get("tsa_url") else None
     official_info = Official(
         full_name=o["full_name"], position=o["position"], competence=o.get("competence")
     )
@@ -240,7 +242,15 @@ def make_demo_agency(nf: NodeFile) -> Handler:
             ),
         )
         personal = sign_xml(answer, official, role="personal", at=answer_at)
-        sealed = sign_xml(personal, node.config.signer, role="organisation", at=answer_at)
+        # The seal carries a signature timestamp when the node has a TSA (XAdES B-T).
+        sealed = sign_xml(
+            personal,
+            node.config.signer,
+            role="organisation",
+            at=answer_at,
+            level="B-T" if tsa else "B-B",
+            tsa=tsa,
+        )
         _submit_once(
             node,
             derived_id(rec.message_id, "answer", now),
@@ -267,6 +277,13 @@ def make_keeper(nf: NodeFile) -> Handler:
     return handle
 
 
+def _make_counting(nf: NodeFile) -> Handler:
+    # The fault-injection tests' idempotent handler (pakn_sign/transport/testbed.py).
+    from .testbed import make_counting
+
+    return make_counting(nf)
+
+
 def handler_for(nf: NodeFile) -> Handler | None:
     """The handler for the node's ``role``."""
     makers = {
@@ -274,6 +291,7 @@ def handler_for(nf: NodeFile) -> Handler | None:
         "agency-demo": make_demo_agency,
         "portal": make_keeper,
         "agency": make_keeper,
+        "counting": _make_counting,
     }
     maker = makers.get(nf.role)
     if maker is None:
