@@ -491,3 +491,25 @@ def test_attack_unparsable_signer_certificate_in_cms(
     assert err.value.sub_indication == "FORMAT_FAILURE"
     report = inspect_pdf(forged, policy=parties["policy"], at=LATER)
     assert report.indication.value == "TOTAL_FAILED"
+
+
+class _BareSigner:
+    """A third-party ``Signer`` with no policy of its own (an HSM wrapper, say)."""
+
+    def __init__(self, key: Any, chain: list[Any]) -> None:
+        self._key, self.certificate_chain = key, chain
+        self.default_algorithm = SignatureAlgorithm.RSA_SHA256
+
+    def sign_raw(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        from pakn_sign.signing.algorithms import sign_with_key
+
+        return sign_with_key(self._key, data, algorithm)
+
+
+def test_attack_rsa1024_new_pdf_signature_through_a_bare_signer(letter: bytes) -> None:
+    # The format code, not only LocalKeySigner, refuses RSA < 2048 for new signatures.
+    ca = LocalCA.create()
+    key = new_key("rsa1024")
+    signer = _BareSigner(key, [ca.issue(key.public_key(), "Lê Thị Ký")])
+    with pytest.raises(ConfigurationError, match="RSA-1024"):
+        sign_pdf(letter, signer, role="personal", at=AT)

@@ -23,7 +23,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ..errors import ConfigurationError, SigningError
 from .algorithms import DigestAlgorithm, KeyType, SignatureAlgorithm, raw_ecdsa_to_der
-from .signers import Signer
+from .signers import Signer, check_new_signature_algorithm
 
 __all__ = [
     "PyHankoSignerBridge",
@@ -91,6 +91,8 @@ class PyHankoSignerBridge(PyHankoSigner):
         if not chain:
             raise ConfigurationError("the signer has no certificate")
         self.algorithm = algorithm or signer.default_algorithm
+        # Checked here as well as in LocalKeySigner: a third-party Signer has no such rule.
+        check_new_signature_algorithm(self.algorithm, chain[0].public_key())  # type: ignore[arg-type]
         self.pakn_signer = signer
         self.md_algorithm = md_algorithm(self.algorithm)
         certs = [asn1_certificate(c) for c in chain[1:]]
