@@ -16,6 +16,7 @@ __all__ = ["b64_decode_strict", "b64url_decode", "b64url_encode"]
 
 _URL_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _STD_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_URL_TO_STD = bytes.maketrans(b"-_", b"+/")
 _URL_VALUE = {
     c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 }
@@ -48,7 +49,7 @@ def b64url_decode(text: str | bytes, *, where: str = "base64url") -> bytes:
     if rest:
         _check_tail(raw[-1], rest, _URL_VALUE, where)
     try:
-        return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+        return binascii.a2b_base64(raw.translate(_URL_TO_STD) + b"=" * (-len(raw) % 4))
     except (binascii.Error, ValueError) as exc:  # pragma: no cover - excluded by the checks
         raise InvalidInput(f"bad base64url: {exc}", location=where) from exc
 

@@ -188,7 +188,7 @@ def _covers(parsed: ParsedJWS, index: int, role: SignerRole) -> frozenset[str]:
     return frozenset(f"sig-{i + 1}" for i in range(len(listed)))
 
 
-def _document_rules(parsed: ParsedJWS, checked: list[_Checked], policy: TrustPolicy) -> None:
+def _document_rules(checked: list[_Checked], policy: TrustPolicy) -> None:
     check_order([SignatureSlot(c.id, c.role, c.covers) for c in checked])
     present = {c.role.value for c in checked}
     missing = sorted(set(policy.required_roles) - present)
@@ -231,7 +231,7 @@ def verify_jades(
     for i in range(len(parsed.signatures)):
         role, info = _check_one(parsed, i, policy, when)
         checked.append(_Checked(info.id, role, _covers(parsed, i, role), info))
-    _document_rules(parsed, checked, policy)
+    _document_rules(checked, policy)
     document = from_json(parsed.payload)
     if expect is not None and not isinstance(document, expect):
         raise PolicyViolation(
@@ -305,7 +305,7 @@ def inspect_jades(
         doc = from_json(parsed.payload)
         kind, doc_id = doc.kind, str(doc.document_id)
         if len(checked) == len(parsed.signatures):
-            _document_rules(parsed, checked, policy)
+            _document_rules(checked, policy)
     except (VerificationError, InvalidInput) as exc:
         findings.append(Finding(exc.code, exc.message, _sub(exc)))
     return ValidationReport.from_signatures(
