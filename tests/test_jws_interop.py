@@ -143,3 +143,21 @@ def test_we_verify_jwcrypto(ca: LocalCA, kind: str, alg: str, kty: str) -> None:
     forged.add_signature(other, None, protected=json.dumps({"alg": alg, "x5c": _x5c(s)}))
     with pytest.raises(InvalidSignature):
         verify_flattened(forged.serialize(compact=False).encode(), allowed=DEFAULT_JWS_ALGORITHMS)
+
+
+def test_add_signature_keeps_earlier_entries_and_joserfc_verifies_each(ca: LocalCA) -> None:
+    from pakn_sign.signing.jws import add_signature
+
+    a, b = _signer(ca, "rsa2048"), _signer(ca, "p256")
+    first = sign_general(PAYLOAD, [a])
+    both = add_signature(first, b)
+    assert json.loads(both)["signatures"][0] == json.loads(first)["signatures"][0]
+    got = verify_general(both, allowed=DEFAULT_JWS_ALGORITHMS)
+    assert [v.certificates[0] for v in got] == [a.certificate_chain[0], b.certificate_chain[0]]
+    obj = json.loads(both)
+    for i, (s, alg, kty) in enumerate(((a, "RS256", "RSA"), (b, "ES256", "EC"))):
+        one = {"payload": obj["payload"], "signatures": [obj["signatures"][i]]}
+        key = jose_import_key(_pem(s), kty)  # type: ignore[arg-type]
+        assert (
+            jose_jws.deserialize_json(one, key, registry=_joserfc_registry(alg)).payload == PAYLOAD
+        )
