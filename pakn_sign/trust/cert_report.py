@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
 from ..clock import SystemClock, ensure_aware
-from ..errors import InvalidInput, VerificationError
+from ..errors import ConfigurationError, InvalidInput, VerificationError
 from .chain_checks import cert_signature_algorithm
 from .identity import SignerIdentity
 from .paths import KeyPurpose, validate_chain
-from .policy import TrustPolicy
+from .policy import TrustPolicy, load_certificates
 from .report import Finding, Indication, SignatureReport, ValidationReport
 
 __all__ = ["certificate_info", "certificate_report", "load_certificate"]
@@ -40,10 +40,8 @@ def load_certificate(data: bytes, *, max_bytes: int = 1 << 20) -> x509.Certifica
     if len(data) > max_bytes:
         raise InvalidInput(f"certificate file of {len(data)} bytes exceeds {max_bytes}")
     try:
-        if b"-----BEGIN" in data:
-            return x509.load_pem_x509_certificates(data)[0]
-        return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+        return load_certificates(data)[0]
+    except ConfigurationError as exc:  # a file to inspect, not configuration: exit code 4
         raise InvalidInput("not a PEM or DER X.509 certificate") from exc
 
 
