@@ -339,6 +339,24 @@ def test_attack_lax_base64() -> None:
         _verify(etree.tostring(root))
 
 
+def test_attack_base64_non_zero_trailing_bits() -> None:
+    # XML Schema base64Binary: the unused bits of the last character are zero, so one value
+    # has one encoding. 256 signature bytes end in "x==" where only 2 bits of x are used.
+    root = _tree(_sign())
+    sv = _one(root, "//ds:SignatureValue")
+    text = "".join(sv.text.split())
+    assert text.endswith("==")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    sv.text = text[:-3] + alphabet[alphabet.index(text[-3]) | 1] + "=="
+    assert base64.b64decode(sv.text) == base64.b64decode(text)  # a lax decoder: same bytes
+    with pytest.raises(InvalidInput, match="base64") as err:
+        _verify(etree.tostring(root))
+    assert err.value.code == "xmldsig.base64"
+    # Whitespace between characters stays allowed (base64Binary, XMLDSig 1.1 §4.5.4.1).
+    sv.text = "\n".join(text[i : i + 76] for i in range(0, len(text), 76)) + "\n"
+    _verify(etree.tostring(root))
+
+
 # --- keys ------------------------------------------------------------------------------------
 
 

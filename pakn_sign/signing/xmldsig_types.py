@@ -5,8 +5,6 @@ Re-exported by :mod:`pakn_sign.signing.xmldsig`; import from there.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import KW_ONLY, dataclass, field
 
@@ -15,6 +13,7 @@ from lxml import etree
 
 from ..errors import InvalidInput
 from .algorithms import DigestAlgorithm, PublicKey, SignatureAlgorithm
+from .b64 import b64_decode_strict
 
 __all__ = [
     "DS",
@@ -41,14 +40,15 @@ def b64decode_strict(text: str | None, *, what: str) -> bytes:
     """Decode XML base64 (whitespace allowed, nothing else); ``InvalidInput`` otherwise.
 
     Python's default ``b64decode`` silently drops non-alphabet characters, which lets
-    a crafted value read differently in two parsers; ``validate=True`` refuses them.
+    a crafted value read differently in two parsers. After XML whitespace is removed the
+    value must be canonical padded base64 (XML Schema base64Binary: unused bits zero).
     """
     compact = _B64_WS.sub("", text or "")
     if not compact:
         raise InvalidInput(f"{what} is empty", code="xmldsig.base64")
     try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
+        return b64_decode_strict(compact, where=what)
+    except InvalidInput:
         raise InvalidInput(f"{what} is not valid base64", code="xmldsig.base64") from None
 
 
