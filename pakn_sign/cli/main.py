@@ -53,6 +53,7 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "pakn_sign.cli.cmd_node",
     "pakn_sign.cli.cmd_directory",
     "pakn_sign.cli.cmd_demo",
+    "pakn_sign.cli.cmd_report",
 )
 
 
