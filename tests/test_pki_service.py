@@ -168,6 +168,23 @@ def test_bad_requests_give_400_not_a_crash(pki_service) -> None:
     assert pki_service.process.poll() is None
 
 
+def test_attack_non_ascii_digit_content_length(pki_service) -> None:
+    # "²" (latin-1 0xB2) passes str.isdigit() but not int(): 411, not a dead handler thread.
+    import socket
+
+    host, port = urllib.parse.urlsplit(pki_service.url).netloc.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(
+            b"POST /tsa HTTP/1.1\r\nHost: x\r\nContent-Type: application/timestamp-query\r\n"
+            b"Content-Length: \xb2\r\nConnection: close\r\n\r\n"
+        )
+        reply = b""
+        while chunk := conn.recv(4096):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 411 "), reply[:80]
+    assert pki_service.process.poll() is None
+
+
 def test_revoke_takes_effect_without_restart(tmp_path) -> None:
     pki = TestPKI.create(tmp_path / "pki", algorithm="p256", now=PKI_NOW)
     service = PKIService(pki.directory, port=0)

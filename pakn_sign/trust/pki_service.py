@@ -137,7 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> bytes | None:
         length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+        # ASCII digits only: str.isdigit() also admits "²", which int() refuses.
+        if length is None or not (length.isascii() and length.isdigit()):
             self._send(HTTPStatus.LENGTH_REQUIRED, b"Content-Length required\n")
             return None
         if int(length) > _MAX_BODY:
