@@ -24,6 +24,7 @@ __all__ = [
     "EdxmlAttachment",
     "b64_len",
     "content_id",
+    "decode_attachment",
     "read_attachments",
     "write_attachments",
 ]
@@ -79,6 +80,14 @@ def write_attachments(
             sub(att, tag, value)
 
 
+def decode_attachment(b64: str, name: str, el: etree._Element) -> bytes:
+    """Strict base64 (alphabet and padding checked), called only after the size check."""
+    try:
+        return base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"attachment {name!r} is not valid base64", location=where(el)) from None
+
+
 def b64_len(n: int) -> int:
     """Length of the base64 text of ``n`` bytes."""
     return 4 * ((n + 2) // 3)
@@ -119,12 +128,7 @@ def read_attachments(
                 location=where(att),
                 code="input.too_large",
             )
-        try:
-            data = base64.b64decode(b64, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidInput(
-                f"attachment {name!r} is not valid base64", location=where(att)
-            ) from None
+        data = decode_attachment(b64, name, att)
         desc = text_of(att, "Description", required=False)
         out.append(EdxmlAttachment(name, data, ctype, desc, cid))
     if listed:
