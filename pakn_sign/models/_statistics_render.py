@@ -117,7 +117,7 @@ def report_text(report: QuarterlyReport) -> str:
             lines.append("    Các lĩnh vực khác không liệt kê (other sectors not itemised)")
         indent = "    " if f.key.startswith(_SECTOR) or f.key in _SUB else "  "
         label = f"{indent}{f.label_vi} ({f.label_en})"
-        lines.append(f"{label:<68} {_vn_int(f.count):>8} {_vn_pct(f.share):>8}".rstrip())
+        lines.append(f"{label:<72} {_vn_int(f.count):>8} {_vn_pct(f.share):>8}".rstrip())
     lines += ["", _SHARE_NOTE, ""]
     lines.append(f"Quá hạn trả lời, cần đôn đốc (overdue answers to chase): {len(report.overdue)}")
     lines += [
