@@ -537,3 +537,24 @@ def test_no_warning_on_the_safe_path(test_pki, forwarding) -> None:
         warnings.simplefilter("error")
         assert _read(test_pki, forwarding[2]).pakn_bytes == forwarding[1]
     assert PAKN_DESCRIPTION in forwarding[2].decode()
+
+
+def test_attack_package_for_another_receiver(test_pki, forwarding) -> None:
+    assert _read(test_pki, forwarding[2], receiver="000.00.00.G10").header.receivers
+    with pytest.raises(PolicyViolation) as info:
+        _read(test_pki, forwarding[2], receiver="000.00.00.H41")
+    assert info.value.code == "edxml.wrong_receiver"
+
+
+def test_edoc_and_status_packages_are_not_confused(test_pki, forwarding) -> None:
+    status = to_status(
+        response_for=ResponseFor.from_document_id(forwarding[0].document_id),
+        sender=MINISTRY,
+        status=EdxmlStatus.ACCEPTED,
+        signer=test_pki.signer("000.00.00.G10"),
+        at=PKI_NOW,
+    )
+    with pytest.raises(InvalidInput, match="MessageHeader"):
+        _read(test_pki, status)
+    with pytest.raises(InvalidInput, match="MessageStatus"):
+        from_status(forwarding[2], policy=test_pki.policy(), at=PKI_NOW)

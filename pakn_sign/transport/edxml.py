@@ -27,7 +27,7 @@ from lxml import etree
 from ..clock import SystemClock, ensure_aware
 from ..codec.xmlcodec import SIGNED_TAG, document_from_element
 from ..codec.xmlparse import XmlLimits, parse_xml
-from ..errors import ConfigurationError, InvalidInput
+from ..errors import ConfigurationError, InvalidInput, PolicyViolation
 from ..signing.algorithms import SignatureAlgorithm
 from ..signing.signers import Signer
 from .edxml_body import (
@@ -260,6 +260,7 @@ def from_edxml(
     allow_unsigned: bool = False,
     unsafe_allow_sha1: bool = False,
     pins: Mapping[str, Collection[str]] | None = None,
+    receiver: str | None = None,
     max_attachment_bytes: int = MAX_ATTACHMENT_BYTES,
     max_package_bytes: int = MAX_PACKAGE_BYTES,
 ) -> EdxmlPackage:
@@ -277,11 +278,14 @@ def from_edxml(
         unsafe_allow_sha1: accept legacy rsa-sha1 / sha1 package signatures (warns).
         pins: OrganId -> accepted SHA-256 fingerprints of package-signer certificates
             (e.g. from the partner directory); the ``From`` agency must be pinned.
+        receiver: our OrganId; if given, it must be among the ``To`` agencies (a package
+            addressed to someone else is not accepted as ours).
         max_attachment_bytes, max_package_bytes: size limits, checked before decoding.
 
     Raises:
         InvalidInput: malformed, oversized, DTD, comments, missing elements, manifest
             mismatch, unsigned.
+        PolicyViolation: ``receiver`` is not among the ``To`` agencies.
         VerificationError: InvalidSignature, PolicyViolation, UntrustedSigner,
             IndeterminateError for the package signature.
     """
@@ -307,6 +311,11 @@ def from_edxml(
         pins=pins,
         sender=header.sender.organ_id,
     )
+    if receiver is not None and receiver not in {r.organ_id for r in header.receivers}:
+        raise PolicyViolation(
+            f"the package is addressed to {[r.organ_id for r in header.receivers]}, not {receiver}",
+            code="edxml.wrong_receiver",
+        )
     body = child(envelope, "edXMLBody", required=False)
     manifest = child(body, "edXMLManifest", required=False) if body is not None else None
     if manifest is None:

@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from ..clock import SystemClock, ensure_aware
 from ..errors import InvalidInput, InvalidSignature, UntrustedSigner
 from ..signing.algorithms import DigestAlgorithm, SignatureAlgorithm
 from ..signing.signers import Signer
@@ -169,13 +168,8 @@ def verify_package(
         policy.check_key(verified.public_key)  # the SHA-1 opt-in was warned about above
     else:
         policy.check_algorithm(verified.algorithm, verified.public_key)
-    when = ensure_aware(at, name="at") if at is not None else policy.validation_time
-    chain = validate_chain(
-        cert,
-        policy=policy,
-        candidates=verified.other_certificates,
-        at=when or SystemClock().now(),
-    )
+    # at=None: validate_chain uses policy.validation_time, else now (public boundary).
+    chain = validate_chain(cert, policy=policy, candidates=verified.other_certificates, at=at)
     policy.check_signer(chain.identity, role="organisation")
     fingerprint = _certificate_sha256(cert)
     if pins is not None and fingerprint not in pins.get(sender, ()):
