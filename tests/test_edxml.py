@@ -558,3 +558,26 @@ def test_edoc_and_status_packages_are_not_confused(test_pki, forwarding) -> None
         _read(test_pki, status)
     with pytest.raises(InvalidInput, match="MessageStatus"):
         from_status(forwarding[2], policy=test_pki.policy(), at=PKI_NOW)
+
+
+def test_trace_hops_kept_in_order_and_text_is_nfc(test_pki, forwarding) -> None:
+    import unicodedata
+
+    from pakn_sign.transport.edxml_types import TraceEntry
+
+    fw, signed, _ = forwarding
+    earlier = TraceEntry("000.00.01.G22", PKI_NOW - dt.timedelta(hours=1))
+    package = to_edxml(
+        signed,
+        doc=fw,
+        sender=VPCP,
+        receivers=[MINISTRY],
+        signer=test_pki.signer("000.00.00.G22"),
+        subject=unicodedata.normalize("NFD", "Chuyển phản ánh"),
+        trace=[earlier],
+        at=PKI_NOW,
+    )
+    h = _read(test_pki, package).header
+    assert [t.organ_id for t in h.trace] == ["000.00.01.G22", "000.00.00.G22"]
+    assert h.trace[0].timestamp == earlier.timestamp
+    assert h.subject == unicodedata.normalize("NFC", "Chuyển phản ánh")

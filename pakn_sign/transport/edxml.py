@@ -28,6 +28,7 @@ from ..clock import SystemClock, ensure_aware
 from ..codec.xmlcodec import SIGNED_TAG, document_from_element
 from ..codec.xmlparse import XmlLimits, parse_xml
 from ..errors import ConfigurationError, InvalidInput, PolicyViolation
+from ..models import Answer, AnswerReturn
 from ..signing.algorithms import SignatureAlgorithm
 from ..signing.signers import Signer
 from .edxml_body import (
@@ -123,10 +124,11 @@ class EdxmlPackage:
 def _response_for(doc: Document) -> tuple[ResponseFor, ...]:
     # DOMAIN.md §6: an answer's ResponseFor carries the forwarding's DocumentId; an
     # answer return points at the answer it sends back.
-    ref = getattr(doc, "forwarding", None) if doc.kind == "answer" else None
-    if doc.kind == "answer_return":
-        ref = getattr(doc, "answer", None)
-    return () if ref is None else (ResponseFor.from_document_id(ref.document_id),)
+    if isinstance(doc, Answer):
+        return (ResponseFor.from_document_id(doc.forwarding.document_id),)
+    if isinstance(doc, AnswerReturn):
+        return (ResponseFor.from_document_id(doc.answer.document_id),)
+    return ()
 
 
 def _check_signed(data: bytes, doc: Document) -> None:
@@ -137,7 +139,7 @@ def _check_signed(data: bytes, doc: Document) -> None:
         raise ConfigurationError("doc is not the document inside document_signed_bytes")
 
 
-def _header(
+def _code_and_date(
     doc: Document, sender: EdxmlOrgan, code_number: str | None, code_notation: str | None
 ) -> tuple[str, str, dt.date]:
     parts = ResponseFor.from_document_id(doc.document_id)
@@ -206,7 +208,7 @@ def to_edxml(
     if doc.kind == "status_notice":
         raise ConfigurationError("a StatusNotice travels as a status package (edxml_status)")
     _check_signed(document_signed_bytes, doc)
-    number, notation, date = _header(doc, sender, code_number, code_notation)
+    number, notation, date = _code_and_date(doc, sender, code_number, code_notation)
     document_id = f"{sender.organ_id},{date:%Y/%m/%d},{number}/{notation}"
     official = getattr(doc, "official", None)
     if signer_info is None and official is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -212,10 +213,10 @@ def parse_timestamp(text: str, where: str) -> dt.datetime:
 
 
 def sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
-    """Append ``edXML:<name>`` with ``text``."""
+    """Append ``edXML:<name>`` with ``text`` (NFC: the same words must give the same bytes)."""
     el = etree.SubElement(parent, E + name)
     if text is not None:
-        el.text = text
+        el.text = unicodedata.normalize("NFC", text)
     return el
 
 
