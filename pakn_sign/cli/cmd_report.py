@@ -89,20 +89,33 @@ def _parse_at(text: str | None, period_end: dt.date) -> dt.datetime:
     return ensure_aware(value, name="--at")
 
 
+_DATE = click.DateTime(["%Y-%m-%d"])
+
+
 @click.command("report")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "--from", "period_start", required=True, type=click.DateTime(["%Y-%m-%d"]),
-    help="First day of the period (YYYY-MM-DD, Vietnam date).",
-)  # fmt: skip
+    "--from",
+    "period_start",
+    required=True,
+    type=_DATE,
+    metavar="YYYY-MM-DD",
+    help="First day of the period (a Vietnam date).",
+)
 @click.option(
-    "--to", "period_end", required=True, type=click.DateTime(["%Y-%m-%d"]),
-    help="Last day of the period, inclusive (YYYY-MM-DD, Vietnam date).",
-)  # fmt: skip
+    "--to",
+    "period_end",
+    required=True,
+    type=_DATE,
+    metavar="YYYY-MM-DD",
+    help="Last day of the period, inclusive (a Vietnam date).",
+)
 @click.option(
-    "--at", "at_text", metavar="ISO-8601",
-    help="Take each case's state at this instant (default: the end of --to in Vietnam).",
-)  # fmt: skip
+    "--at",
+    "at_text",
+    metavar="ISO-8601",
+    help="State of each case at this instant (default: end of --to in Vietnam).",
+)
 @click.option("--json", "fmt", flag_value="json", help="Print JSON (deterministic).")
 @click.option("--csv", "fmt", flag_value="csv", help="Print CSV.")
 def command(
