@@ -88,8 +88,8 @@ class RevocationSource:
         *,
         crls: Sequence[bytes] = (),
         ocsps: Sequence[bytes] = (),
-        intermediates: Sequence[object] = (),
-        anchors: Sequence[object] = (),
+        intermediates: Sequence[x509.Certificate] = (),
+        anchors: Sequence[x509.Certificate] = (),
         allow_fetching: bool = False,
     ):
         self.crls = tuple(crls)
@@ -185,7 +185,7 @@ def _add_long_term_data(
     source: RevocationSource,
     at: dt.datetime,
 ) -> None:
-    pool = [c for c in source.pool if isinstance(c, x509.Certificate)]
+    pool = list(source.pool)
     signer_chain = complete_chain(chain, pool)
     tsa_certs = token_certificates(token)
     # The TSA's own certificate is the one that issued none of the others.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from lxml import etree
 
-from ..errors import IndeterminateError, InvalidSignature, PolicyViolation
+from ..errors import IndeterminateError, InvalidInput, InvalidSignature, PolicyViolation
 from .algorithms import DigestAlgorithm, SignatureAlgorithm
 from .xades_order import SignerRole
 from .xades_props import (
@@ -262,8 +262,6 @@ def check_pakn_signature(
 
 
 def _load_certs(ders: tuple[bytes, ...], where: str) -> list[x509.Certificate]:
-    from ..errors import InvalidInput
-
     out = []
     for der in ders:
         try:
