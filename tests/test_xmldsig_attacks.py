@@ -633,3 +633,20 @@ def test_attack_keyinfo_certificate_with_unloadable_key() -> None:
     with pytest.raises(UnsupportedFeature) as err:
         _verify(etree.tostring(root2), key_resolver=lambda info: genuine)
     assert err.value.code == "xmldsig.key_type"
+
+
+def test_attack_keyinfo_certificate_with_unparsable_name() -> None:
+    # cryptography decodes names lazily: a CN holding invalid UTF-8 loads, and only comparing
+    # names (to tell the leaf among several certificates) raises ValueError.
+    der = xmldsig_signer("rsa2048").certificate_chain[0].public_bytes(serialization.Encoding.DER)
+    cn = b"xmldsig test rsa2048"
+    assert der.count(cn) == 2  # issuer and subject
+    bad = der.replace(cn, cn.replace(b" ", b"\xff"))
+    root = _tree(_sign())
+    data = _one(root, "//ds:X509Data")
+    data[0].text = base64.b64encode(bad).decode()
+    other = xmldsig_signer("p256").certificate_chain[0].public_bytes(serialization.Encoding.DER)
+    etree.SubElement(data, DS + "X509Certificate").text = base64.b64encode(other).decode()
+    with pytest.raises(InvalidInput) as err:
+        _verify(etree.tostring(root))
+    assert err.value.code == "xmldsig.keyinfo"

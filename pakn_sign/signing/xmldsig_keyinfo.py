@@ -153,8 +153,14 @@ def parse_key_info(key_info: etree._Element | None) -> KeyInfoData:
         raise InvalidInput(f"KeyInfo holds {len(certs)} certificates; limit {_MAX_CERTS}")
     try:
         parsed = tuple(x509.load_der_x509_certificate(der) for der in certs)
+        for cert in parsed:
+            # cryptography decodes names lazily (invalid UTF-8 in a UTF8String loads): fail
+            # here, not later in a name comparison, an identity or a report.
+            _ = cert.subject, cert.issuer
     except ValueError as exc:
-        raise InvalidInput(f"X509Certificate is not a DER certificate: {exc}") from exc
+        raise InvalidInput(
+            f"X509Certificate is not a DER certificate: {exc}", code="xmldsig.keyinfo"
+        ) from exc
     return KeyInfoData(
         certificates=parsed,
         certificates_der=tuple(certs),
