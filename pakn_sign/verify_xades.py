@@ -21,23 +21,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
 from lxml import etree
 
 from .codec.xmlcodec import SIGNED_TAG, from_xml
 from .codec.xmlparse import parse_xml
 from .errors import (
+    IndeterminateError,
     InvalidInput,
     InvalidSignature,
     PolicyViolation,
     VerificationError,
 )
-from .signing.algorithms import DigestAlgorithm
 from .signing.c14n import C14NMethod, canonicalize
 from .signing.xades_order import SignatureSlot, check_order
 from .signing.xades_props import DS_NS
-from .signing.xades_verify import CheckedXAdES, CoreXAdES, check_pakn_signature, verify_xades_core
-from .trust.paths import validate_chain
+from .signing.xades_verify import CheckedXAdES, allowed_digests, check_pakn_signature
+from .trust.paths import ValidatedChain, validate_chain
 from .trust.policy import TrustPolicy
 from .trust.report import Finding, Indication, SignatureReport, SubIndication, ValidationReport
 from .verify import SignatureInfo, SignatureLevel, VerificationResult
@@ -47,14 +46,10 @@ __all__ = [
     "inspect_xades",
     "verify_signatures",
     "verify_xades",
-    "verify_xades_pinned",
 ]
 
 _DS_SIGNATURE = "{" + DS_NS + "}Signature"
 _FORMAT = "FORMAT_FAILURE"
-_STRONG_DIGESTS = frozenset(
-    {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +61,6 @@ class SignatureOutcome:
     checked: CheckedXAdES | None
     info: SignatureInfo | None
     error: VerificationError | None
-
-
-def _allowed_digests(policy: TrustPolicy) -> frozenset[DigestAlgorithm]:
-    return _STRONG_DIGESTS | ({DigestAlgorithm.SHA1} if policy.unsafe_sha1 else set())
 
 
 def split_container(root: etree._Element) -> tuple[etree._Element, list[etree._Element]]:
@@ -178,7 +169,7 @@ def _verify_one(
             document=document,
             earlier=earlier,
             allowed_algorithms=policy.allowed_algorithms,
-            allowed_digests=_allowed_digests(policy),
+            allowed_digests=allowed_digests(policy),
         )
     except InvalidInput as exc:
         if exc.code == "xmldsig.reference_target":
@@ -191,14 +182,25 @@ def _verify_one(
     policy.check_algorithm(checked.algorithm, checked.certificate.public_key())
     ts_time = _timestamp_time(checked, policy, at)
     unsigned = checked.core.unsigned
-    chain = validate_chain(
-        checked.certificate,
-        policy=policy,
-        candidates=checked.candidates,
-        at=at,
-        extra_crls=unsigned.crls + checked.core.verified.key_info.crls_der,
-        extra_ocsps=unsigned.ocsps,
-    )
+
+    def chain_at(when: dt.datetime) -> ValidatedChain:
+        return validate_chain(
+            checked.certificate,
+            policy=policy,
+            candidates=checked.candidates,
+            at=when,
+            extra_crls=unsigned.crls + checked.core.verified.key_info.crls_der,
+            extra_ocsps=unsigned.ocsps,
+        )
+
+    try:
+        chain = chain_at(at)
+    except IndeterminateError as exc:
+        if ts_time is None or exc.sub_indication != "OUT_OF_BOUNDS_NO_POE":
+            raise
+        # EN 319 102-1 §5.6.2.4 (past signature validation), simplified: the verified
+        # signature timestamp proves the signature existed at ts_time; validate then.
+        chain = chain_at(ts_time)
     policy.check_signer(chain.identity, role=checked.role.value)
     info = SignatureInfo(
         id=checked.id,
@@ -345,50 +347,3 @@ def inspect_xades(data: bytes, *, policy: TrustPolicy, at: dt.datetime) -> Valid
         document_id=doc_id,
         findings=findings,
     )
-
-
-def verify_xades_pinned(
-    data: bytes,
-    certificate: x509.Certificate,
-    *,
-    policy: TrustPolicy,
-    expected_references: int | None = None,
-) -> CoreXAdES:
-    """Check the first top-level XAdES signature against one pinned certificate.
-
-    For interoperability vectors: no path validation, no validation time; the XMLDSig
-    core, the SignedProperties binding and SigningCertificate(V2) are checked, with the
-    policy's algorithm allow-list (SHA-1 only via ``TrustPolicy.unsafe_allow_sha1``).
-
-    Raises:
-        InvalidInput, UnsupportedFeature, InvalidSignature, IndeterminateError,
-        PolicyViolation.
-    """
-    root = parse_xml(data).getroot()
-    sigs = [
-        s
-        for s in root.iter(_DS_SIGNATURE)
-        if not any(a.tag == _DS_SIGNATURE for a in s.iterancestors())
-    ]
-    if not sigs:
-        raise InvalidSignature("no ds:Signature found", code="verify.no_signature")
-    pinned = certificate.public_key()
-
-    def resolver(_info: Any) -> Any:
-        return pinned
-
-    core = verify_xades_core(
-        sigs[0],
-        allowed_algorithms=policy.allowed_algorithms,
-        allowed_digests=_allowed_digests(policy),
-        key_resolver=resolver,
-        min_rsa_bits=policy.min_rsa_bits,
-    )
-    policy.check_algorithm(core.verified.algorithm, pinned)
-    n = len(core.verified.references)
-    if expected_references is not None and n != expected_references:
-        raise InvalidSignature(
-            f"expected {expected_references} signed references, found {n}",
-            sub_indication=_FORMAT,
-        )
-    return core

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from xades_helpers import DS, PERSONAL, SEAL, XADES, answer, tree
 
-from pakn_sign.errors import ConfigurationError, IndeterminateError
+from pakn_sign.errors import ConfigurationError, IndeterminateError, UntrustedSigner
 from pakn_sign.signing.sign_xml import sign_xml
 from pakn_sign.signing.timestamps import HttpTimestampAuthority
 from pakn_sign.trust.policy import RevocationMode, TrustPolicy
@@ -159,3 +159,18 @@ def test_personal_then_organisation_at_every_level(test_pki, tsa, level):
         ("personal", level),
         ("organisation", level),
     ]
+
+
+def test_b_t_timestamp_is_proof_of_existence_after_the_signer_expired(test_pki, tsa):
+    # The official's certificate ends 2028-11-19; the TSA's in 2031. Revocation is off so
+    # only the validity periods are in play (EN 319 102-1 §5.6.2.4, simplified).
+    after_expiry = dt.datetime(2029, 6, 1, tzinfo=dt.UTC)
+    policy = test_pki.policy(revocation=RevocationMode.OFF)
+    plain = sign_xml(answer(), test_pki.signer(PERSONAL), role="personal", at=NOW)
+    with pytest.raises((IndeterminateError, UntrustedSigner)):
+        verify(plain, policy=policy, at=after_expiry)
+    stamped = sign_xml(
+        answer(), test_pki.signer(PERSONAL), role="personal", level="B-T", tsa=tsa, at=NOW
+    )
+    (info,) = verify(stamped, policy=policy, at=after_expiry).signatures
+    assert info.timestamp_time == NOW

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from lxml import etree
 
+from ..codec.xmlparse import parse_xml
 from ..errors import IndeterminateError, InvalidInput, InvalidSignature, PolicyViolation
 from .algorithms import DigestAlgorithm, SignatureAlgorithm
 from .xades_order import SignerRole
@@ -31,7 +33,17 @@ from .xades_props import (
 )
 from .xmldsig import KeyResolver, VerifiedReference, VerifiedSignature, verify_signature
 
-__all__ = ["CheckedXAdES", "CoreXAdES", "check_pakn_signature", "verify_xades_core"]
+if TYPE_CHECKING:
+    from ..trust.policy import TrustPolicy
+
+__all__ = [
+    "CheckedXAdES",
+    "CoreXAdES",
+    "allowed_digests",
+    "check_pakn_signature",
+    "verify_xades_core",
+    "verify_xades_pinned",
+]
 
 _X = "{" + XADES_NS + "}"
 _FORMAT = "FORMAT_FAILURE"
@@ -269,3 +281,57 @@ def _load_certs(ders: tuple[bytes, ...], where: str) -> list[x509.Certificate]:
         except ValueError as exc:
             raise InvalidInput("malformed EncapsulatedX509Certificate", location=where) from exc
     return out
+
+
+_STRONG_DIGESTS = frozenset(
+    {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
+)
+_DS_SIG = "{http://www.w3.org/2000/09/xmldsig#}Signature"
+
+
+def allowed_digests(policy: TrustPolicy) -> frozenset[DigestAlgorithm]:
+    """Reference digests a policy accepts: SHA-2; SHA-1 only under ``unsafe_sha1``."""
+    return _STRONG_DIGESTS | ({DigestAlgorithm.SHA1} if policy.unsafe_sha1 else set())
+
+
+def verify_xades_pinned(
+    data: bytes,
+    certificate: x509.Certificate,
+    *,
+    policy: TrustPolicy,
+    expected_references: int | None = None,
+) -> CoreXAdES:
+    """Check the first top-level XAdES signature against one pinned certificate.
+
+    For interoperability vectors: no path validation, no validation time; the XMLDSig
+    core, the SignedProperties binding and SigningCertificate(V2) are checked, with the
+    policy's algorithm allow-list (SHA-1 only via ``TrustPolicy.unsafe_allow_sha1``).
+
+    Raises:
+        InvalidInput, UnsupportedFeature, InvalidSignature, IndeterminateError,
+        PolicyViolation.
+    """
+    root = parse_xml(data).getroot()
+    sigs = [s for s in root.iter(_DS_SIG) if not any(a.tag == _DS_SIG for a in s.iterancestors())]
+    if not sigs:
+        raise InvalidSignature("no ds:Signature found", code="verify.no_signature")
+    pinned = certificate.public_key()
+
+    def resolver(_info: Any) -> Any:
+        return pinned
+
+    core = verify_xades_core(
+        sigs[0],
+        allowed_algorithms=policy.allowed_algorithms,
+        allowed_digests=allowed_digests(policy),
+        key_resolver=resolver,
+        min_rsa_bits=policy.min_rsa_bits,
+    )
+    policy.check_algorithm(core.verified.algorithm, pinned)
+    n = len(core.verified.references)
+    if expected_references is not None and n != expected_references:
+        raise InvalidSignature(
+            f"expected {expected_references} signed references, found {n}",
+            sub_indication=_FORMAT,
+        )
+    return core
