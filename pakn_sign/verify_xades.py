@@ -50,6 +50,8 @@ __all__ = [
 
 _DS_SIGNATURE = "{" + DS_NS + "}Signature"
 _FORMAT = "FORMAT_FAILURE"
+_CLOCK_SKEW = dt.timedelta(minutes=5)
+"""Tolerated difference between the signer's and the TSA's clocks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,16 @@ def _verify_one(
         raise
     policy.check_algorithm(checked.algorithm, checked.certificate.public_key())
     ts_time = _timestamp_time(checked, policy, at)
+    claimed = checked.core.signed_properties.signing_time
+    if ts_time is not None and claimed is not None and claimed > ts_time + _CLOCK_SKEW:
+        # EN 319 102-1 §5.5: the claimed signing time must precede the signature timestamp.
+        raise IndeterminateError(
+            f"SigningTime {claimed.isoformat()} is after the signature timestamp "
+            f"{ts_time.isoformat()}",
+            location=checked.id,
+            code="verify.signing_time_order",
+            sub_indication="TIMESTAMP_ORDER_FAILURE",
+        )
     unsigned = checked.core.unsigned
 
     def chain_at(when: dt.datetime) -> ValidatedChain:

@@ -268,3 +268,14 @@ def test_attack_data_object_format_names_no_reference(test_pki, monkeypatch):
     signed = sign_xml(answer(), test_pki.signer(PERSONAL), role="personal", at=NOW)
     with pytest.raises(InvalidSignature, match="DataObjectFormat"):
         verify(signed, policy=test_pki.policy(), at=NOW)
+
+
+def test_attack_signing_time_after_the_timestamp(test_pki, tsa):
+    # A signer claims a later SigningTime than the TSA proves (backdated evidence order).
+    claimed = NOW + dt.timedelta(days=1)
+    signed = sign_xml(
+        answer(), test_pki.signer(PERSONAL), role="personal", level="B-T", tsa=tsa, at=claimed
+    )
+    with pytest.raises(IndeterminateError) as err:
+        verify(signed, policy=test_pki.policy(), at=claimed)
+    assert err.value.sub_indication == "TIMESTAMP_ORDER_FAILURE"
