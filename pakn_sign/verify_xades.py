@@ -96,7 +96,11 @@ def split_container(root: etree._Element) -> tuple[etree._Element, list[etree._E
                     "a ds:Signature precedes the document", sub_indication=_FORMAT
                 )
             sigs.append(child)
-        elif doc is None and etree.QName(child).namespace == etree.QName(root).namespace:
+        elif (
+            doc is None
+            and child.tag != SIGNED_TAG
+            and etree.QName(child).namespace == etree.QName(root).namespace
+        ):
             doc = child
         else:
             raise InvalidSignature(

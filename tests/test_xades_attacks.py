@@ -279,3 +279,16 @@ def test_attack_signing_time_after_the_timestamp(test_pki, tsa):
     with pytest.raises(IndeterminateError) as err:
         verify(signed, policy=test_pki.policy(), at=claimed)
     assert err.value.sub_indication == "TIMESTAMP_ORDER_FAILURE"
+
+
+def test_attack_nested_signed_container(test_pki, personal):
+    # The "document" slot holds another pakn:Signed: never a PAKN document.
+    root = tree(personal)
+    original = root.find(f"{PAKN}Answer")
+    inner = root.makeelement(f"{PAKN}Signed", {"Id": "pakn-doc"})
+    root.replace(original, inner)
+    original.attrib.pop("Id")
+    inner.append(original)
+    with pytest.raises(InvalidSignature) as err:
+        verify(tobytes(root), policy=test_pki.policy(), at=NOW)
+    assert err.value.sub_indication == "FORMAT_FAILURE"

@@ -41,7 +41,7 @@ def _container_from_bytes(data: bytes) -> etree._Element:
     root = parse_xml(data).getroot()
     if root.tag == SIGNED_TAG:
         kids = [k for k in root if isinstance(k.tag, str)]
-        if not kids or kids[0].get("Id") != DOCUMENT_ID:
+        if not kids or kids[0].get("Id") != DOCUMENT_ID or kids[0].tag == SIGNED_TAG:
             raise InvalidInput(f"pakn:Signed must start with the document (Id={DOCUMENT_ID!r})")
         if any(k.tag != _DS_SIG for k in kids[1:]):
             raise InvalidInput("pakn:Signed may hold only the document and ds:Signature elements")
