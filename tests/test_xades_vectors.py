@@ -27,8 +27,8 @@ from pakn_sign.errors import (
     UnsupportedFeature,
 )
 from pakn_sign.signing.xades_props import cert_ref_matches, parse_signed_properties
-from pakn_sign.trust.policy import TrustPolicy, UnsafeOptionWarning
 from pakn_sign.signing.xades_verify import verify_xades_pinned
+from pakn_sign.trust.policy import TrustPolicy, UnsafeOptionWarning
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 XADES = "{http://uri.etsi.org/01903/v1.3.2#}"
