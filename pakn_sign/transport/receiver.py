@@ -17,9 +17,11 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ..clock import Clock
 from ..errors import InvalidInput, PaknSignError, StoreError, VerificationError
@@ -53,6 +55,11 @@ def _claimed_header(header_bytes: bytes) -> EnvelopeHeader | None:
         return parse_wire(EnvelopeHeader, b64url_decode(obj["payload"]), what="claimed header")
     except (PaknSignError, ValueError, KeyError, TypeError):
         return None
+
+
+def _flush_and_sync(fh: BinaryIO) -> None:
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 class ChunkReader:
@@ -199,10 +206,12 @@ class Receiver:
         try:
             for index, info in enumerate(header.parts):
                 h = hashlib.sha256()
-                with staging.open_part(index) as fh:
+                with open(staging.part_path(index), "wb") as fh:
                     async for chunk in body.iter_exact(info.size):
                         h.update(chunk)
                         fh.write(chunk)
+                    # fsync in a worker thread: other messages proceed meanwhile.
+                    await asyncio.to_thread(_flush_and_sync, fh)
                 if h.hexdigest() != info.sha256:
                     return self._refuse(
                         header,
@@ -228,7 +237,7 @@ class Receiver:
                     "body is longer than the manifest says",
                     now,
                 )
-            final = staging.commit(header.sender, header.message_id)
+            final = await asyncio.to_thread(staging.commit, header.sender, header.message_id)
             parts = [
                 PartRef(p.name, p.media_type, p.sha256, p.size, str(final / Path(p.path).name))
                 for p in parts
@@ -237,7 +246,8 @@ class Receiver:
             staging.discard()
         self.faults.hit("receiver.before_inbox_commit")
         try:
-            rec = self.store.accept(
+            rec = await asyncio.to_thread(
+                self.store.accept,
                 sender=header.sender,
                 message_id=header.message_id,
                 envelope_digest=digest,
@@ -257,7 +267,7 @@ class Receiver:
                 raise
             rec = raced
         self.faults.hit("receiver.after_commit_before_receipt")
-        receipt = self._sign_and_store(header, digest, rec.received_at)
+        receipt = await asyncio.to_thread(self._sign_and_store, header, digest, rec.received_at)
         self.faults.hit("receiver.after_receipt_stored_before_response")
         return ReceiveOutcome(200, receipt, accepted=True)
 

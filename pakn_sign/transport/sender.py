@@ -179,7 +179,11 @@ class Sender:
             return self._fail(rec, f"directory: {exc}", now)
         if entry.pull or entry.endpoint is None:
             return rec.state  # held for the partner to pull (docs/transport.md, pull inbox)
-        if not self.store.mark_sending(rec.message_id, now, lease=self.retry.attempt_timeout):
+        # Store work runs in a worker thread: its fsyncs overlap other messages' network I/O.
+        claimed = await asyncio.to_thread(
+            self.store.mark_sending, rec.message_id, now, lease=self.retry.attempt_timeout
+        )
+        if not claimed:
             return rec.state  # another worker (or process) is sending it right now
         try:
             receipt = None
@@ -203,8 +207,12 @@ class Sender:
         except (DeliveryError, ReceiptError) as exc:
             return self._fail(rec, str(exc), self.clock.now())
         self.faults.hit("sender.after_receipt_before_record")
-        self.store.finish(
-            rec.message_id, state=OutboxState.ACKNOWLEDGED, receipt=receipt, now=self.clock.now()
+        await asyncio.to_thread(
+            self.store.finish,
+            rec.message_id,
+            state=OutboxState.ACKNOWLEDGED,
+            receipt=receipt,
+            now=self.clock.now(),
         )
         return OutboxState.ACKNOWLEDGED
 

@@ -47,6 +47,7 @@ __all__ = [
     "NodeProcess",
     "Testbed",
     "build_testbed",
+    "cpu_seconds",
     "effects",
     "free_port",
     "make_counting",
@@ -246,6 +247,12 @@ def peak_rss_kib(pid: int) -> int:
     raise DeliveryError(f"no VmHWM for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class NodeProcess:
     """One ``python -m ...`` child with its output in a log file (never an undrained pipe)."""
@@ -344,7 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--attachment", type=Path, default=None)
-    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--submitters", type=int, default=4)
     p.add_argument("--rate", type=float, default=None)
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--summary", type=Path, default=None, help="write the JSON summary here")
@@ -361,7 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = asyncio.run(
         send_many(
             nf, to=args.to, count=args.count, size=args.size, attachment=args.attachment,
-            concurrency=args.concurrency, rate=args.rate, timeout=args.timeout,
+            concurrency=args.concurrency, submitters=args.submitters, rate=args.rate,
+            timeout=args.timeout,
         )
     )  # fmt: skip
     text = json.dumps(summary)
