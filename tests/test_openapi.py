@@ -21,17 +21,17 @@ import yaml
 from pydantic.json_schema import models_json_schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transport_helpers import MINISTRY, VPCP, MutableClock, make_mesh, signed_directory  # noqa: E402
+from transport_helpers import MINISTRY, VPCP, MutableClock, make_mesh, signed_directory
 
-from pakn_sign.signing.b64 import b64url_decode  # noqa: E402
-from pakn_sign.transport.sender import OutgoingPart  # noqa: E402
-from pakn_sign.transport.wire import (  # noqa: E402
+from pakn_sign.signing.b64 import b64url_decode
+from pakn_sign.transport.sender import OutgoingPart
+from pakn_sign.transport.wire import (
     DirectoryDocument,
     EnvelopeHeader,
     PullRequest,
     Receipt,
 )
-from pakn_sign.trust.testpki import TestPKI  # noqa: E402
+from pakn_sign.trust.testpki import TestPKI
 
 SPEC = Path(__file__).resolve().parent.parent / "schemas" / "openapi.yaml"
 MARKER = (
@@ -90,7 +90,8 @@ def test_document_parses_as_openapi_31(spec: dict[str, Any]) -> None:
             assert method in METHODS, (path, method)
             assert op["responses"], (path, method)
             for status in op["responses"]:
-                assert status.isdigit() and 200 <= int(status) < 600
+                assert status.isdigit()
+                assert 200 <= int(status) < 600
 
 
 def test_every_ref_resolves(spec: dict[str, Any]) -> None:
@@ -124,7 +125,7 @@ def test_wire_components_match_the_models(spec: dict[str, Any]) -> None:
 def test_examples_validate_against_their_schemas(spec: dict[str, Any]) -> None:
     examples = spec["components"]["examples"]
     assert examples
-    for name, ex in examples.items():
+    for _name, ex in examples.items():
         _validator(spec, f"#/components/schemas/{ex['x-payload-of']}").validate(ex["value"])
     # ... and the models agree (the examples are real payloads, not just schema-shaped).
     Receipt.model_validate_json(json.dumps(examples["AcceptedReceipt"]["value"]))
