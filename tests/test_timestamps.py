@@ -469,3 +469,12 @@ def test_attack_signed_content_type_not_an_oid(test_pki: TestPKI, token: bytes) 
     forged = token.replace(attr, b"\x31\x0d\x02\x0b" + b"\x01" * 11)
     with pytest.raises(InvalidInput, match="malformed"):
         verify_timestamp(forged, DATA, policy=test_pki.policy(), at=PKI_NOW)
+
+
+def test_attack_embedded_certificate_with_unknown_version(test_pki: TestPKI, token: bytes) -> None:
+    # x509.InvalidVersion is not a ValueError: a bag certificate with version 95 is InvalidInput.
+    v3 = bytes.fromhex("a003020102")
+    assert token.count(v3) >= 1
+    forged = token.replace(v3, bytes.fromhex("a00302015e"), 1)
+    with pytest.raises(InvalidInput, match="not a DER certificate"):
+        verify_timestamp(forged, DATA, policy=test_pki.policy(), at=PKI_NOW)

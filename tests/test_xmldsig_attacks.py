@@ -650,3 +650,17 @@ def test_attack_keyinfo_certificate_with_unparsable_name() -> None:
     with pytest.raises(InvalidInput) as err:
         _verify(etree.tostring(root))
     assert err.value.code == "xmldsig.keyinfo"
+
+
+def test_attack_keyinfo_certificate_with_unknown_version() -> None:
+    # x509.InvalidVersion is not a ValueError: it must still become InvalidInput.
+    der = xmldsig_signer("rsa2048").certificate_chain[0].public_bytes(serialization.Encoding.DER)
+    v3 = bytes.fromhex("a003020102")
+    assert der.count(v3) == 1
+    root = _tree(_sign())
+    _one(root, "//ds:X509Certificate").text = base64.b64encode(
+        der.replace(v3, bytes.fromhex("a00302015e"))
+    ).decode()
+    with pytest.raises(InvalidInput, match="not a DER certificate") as err:
+        _verify(etree.tostring(root))
+    assert err.value.code == "xmldsig.keyinfo"

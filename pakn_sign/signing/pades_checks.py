@@ -22,6 +22,7 @@ from ..errors import (
     UnsupportedFeature,
 )
 from .algorithms import SignatureAlgorithm
+from .certload import load_der_certificate
 from .pades_diff import PAKN_DIFF_POLICY
 
 __all__ = ["CheckedSignature", "DocumentData", "check_signature", "check_timestamp"]
@@ -71,7 +72,7 @@ class CheckedSignature:
 
 
 def _crypto(cert: Any) -> x509.Certificate:
-    return x509.load_der_x509_certificate(cert.dump())
+    return load_der_certificate(cert.dump(), what="PDF signature certificate")
 
 
 def signature_algorithm(emb: Any) -> SignatureAlgorithm:

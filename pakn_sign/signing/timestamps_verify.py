@@ -35,6 +35,7 @@ from ..errors import (
     UntrustedSigner,
 )
 from .algorithms import DigestAlgorithm, SignatureAlgorithm, verify_with_key
+from .certload import load_der_certificate
 
 if TYPE_CHECKING:
     from ..trust.policy import TrustPolicy
@@ -275,7 +276,7 @@ def verify_timestamp(
     sd, signer_info, econtent = _parse(token, max_bytes)
     try:
         embedded = [
-            x509.load_der_x509_certificate(c.chosen.dump())
+            load_der_certificate(c.chosen.dump(), what="timestamp token certificate")
             for c in (sd["certificates"] or [])
             if c.name == "certificate"
         ]

@@ -16,6 +16,7 @@ from lxml import etree
 
 from ..errors import InvalidInput, UnsupportedFeature
 from .algorithms import PublicKey
+from .certload import load_der_certificate
 from .xmldsig_types import DS, DSIG11_NS, KeyInfoData, b64decode_strict
 
 __all__ = ["append_key_info", "parse_key_info"]
@@ -151,16 +152,9 @@ def parse_key_info(key_info: etree._Element | None) -> KeyInfoData:
             )
     if len(certs) > _MAX_CERTS:
         raise InvalidInput(f"KeyInfo holds {len(certs)} certificates; limit {_MAX_CERTS}")
-    try:
-        parsed = tuple(x509.load_der_x509_certificate(der) for der in certs)
-        for cert in parsed:
-            # cryptography decodes names lazily (invalid UTF-8 in a UTF8String loads): fail
-            # here, not later in a name comparison, an identity or a report.
-            _ = cert.subject, cert.issuer
-    except ValueError as exc:
-        raise InvalidInput(
-            f"X509Certificate is not a DER certificate: {exc}", code="xmldsig.keyinfo"
-        ) from exc
+    parsed = tuple(
+        load_der_certificate(der, what="X509Certificate", code="xmldsig.keyinfo") for der in certs
+    )
     return KeyInfoData(
         certificates=parsed,
         certificates_der=tuple(certs),

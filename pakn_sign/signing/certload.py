@@ -1,0 +1,36 @@
+"""One loader for certificates that arrive inside signed data (KeyInfo, x5c, CMS, DSS).
+
+cryptography's ``load_der_x509_certificate`` raises ``ValueError`` for most malformed
+input, but ``x509.InvalidVersion`` (not a ``ValueError``) for a bad version field, and it
+decodes names lazily, so invalid UTF-8 in a subject surfaces only when a caller first
+compares or prints it. This loader raises ``InvalidInput`` for all of them, up front.
+"""
+
+from __future__ import annotations
+
+from cryptography import x509
+
+from ..errors import InvalidInput
+
+__all__ = ["load_der_certificate"]
+
+
+def load_der_certificate(
+    der: bytes, *, what: str = "certificate", code: str | None = None
+) -> x509.Certificate:
+    """Parse one untrusted DER certificate, names included.
+
+    Args:
+        der: the DER bytes.
+        what: names the source in the error message (``"X509Certificate"``, ``"x5c[0]"``).
+        code: the error code (``None``: ``InvalidInput``'s own).
+
+    Raises:
+        InvalidInput: not a DER certificate, an unknown version, or undecodable names.
+    """
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        _ = cert.subject, cert.issuer  # decoded lazily: fail here, not in a caller
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise InvalidInput(f"{what} is not a DER certificate: {exc}", code=code) from exc
+    return cert
