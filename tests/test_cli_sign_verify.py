@@ -38,8 +38,18 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def trust(files) -> list[str]:
-    return ["--trust", files["root"], "--untrusted", files["inter"], "--crl", files["root_crl"],
-            "--crl", files["inter_crl"], "--at", AT]  # fmt: skip
+    return [
+        "--trust",
+        files["root"],
+        "--untrusted",
+        files["inter"],
+        "--crl",
+        files["root_crl"],
+        "--crl",
+        files["inter_crl"],
+        "--at",
+        AT,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +57,47 @@ def signed(test_pki, files) -> Path:
     """Personal (PEM key) then organisation (PKCS#12) signatures, made through the CLI."""
     personal = files["dir"] / "personal.xml"
     official = test_pki.get("official-g10")
-    assert main(["sign", str(files["unsigned"]), "-o", str(personal), "--key",
-                 str(official.key_path), "--cert", str(official.pem_path), "--chain",
-                 str(official.chain_path), "--role", "personal", "--at", AT]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "sign",
+                str(files["unsigned"]),
+                "-o",
+                str(personal),
+                "--key",
+                str(official.key_path),
+                "--cert",
+                str(official.pem_path),
+                "--chain",
+                str(official.chain_path),
+                "--role",
+                "personal",
+                "--at",
+                AT,
+            ]
+        )
+        == 0
+    )
     both = files["dir"] / "both.xml"
     seal = test_pki.get("000.00.00.G10")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PAKN_TEST_P12_PASSWORD", test_pki.password)
-        code = main(["sign", str(personal), "-o", str(both), "--p12", str(seal.p12_path),
-                     "--password-env", "PAKN_TEST_P12_PASSWORD", "--role", "organisation",
-                     "--at", AT])  # fmt: skip
+        code = main(
+            [
+                "sign",
+                str(personal),
+                "-o",
+                str(both),
+                "--p12",
+                str(seal.p12_path),
+                "--password-env",
+                "PAKN_TEST_P12_PASSWORD",
+                "--role",
+                "organisation",
+                "--at",
+                AT,
+            ]
+        )
     assert code == 0
     return both
 
@@ -182,7 +223,8 @@ def test_verify_unsigned_document_exit_1(capsys, files):
 def test_verify_require_role(capsys, test_pki, files, tmp_path):
     personal = files["dir"] / "personal.xml"
     code, _, err = run(capsys, "verify", personal, *trust(files), "--require-role", "organisation")
-    assert code == 1
+    # EN 319 102-1 Table 5: SIG_CONSTRAINTS_FAILURE is INDETERMINATE; exit code = report's.
+    assert code == 3
     assert "organisation" in err
 
 
@@ -293,3 +335,44 @@ def test_sign_xml_b_lta_is_a_usage_error(capsys, test_pki, files, tmp_path):
     )
     assert code == 2
     assert "B-LT" in err
+
+
+def test_sign_verify_inspect_pdf_same_options_and_exit_codes(capsys, test_pki, files, tmp_path):
+    from _pdf_letter import make_letter
+
+    letter = tmp_path / "letter.pdf"
+    letter.write_bytes(make_letter())
+    official, seal = test_pki.get("official-g10"), test_pki.get("000.00.00.G10")
+    personal, both = tmp_path / "p.pdf", tmp_path / "both.pdf"
+    keys = ["--key", official.key_path, "--cert", official.pem_path, "--chain", official.chain_path]
+    assert (
+        run(capsys, "sign", letter, "-o", personal, *keys, "--role", "personal", "--at", AT)[0] == 0
+    )
+    seal_keys = ["--key", seal.key_path, "--cert", seal.pem_path, "--chain", seal.chain_path]
+    code, _, err = run(
+        capsys, "sign", personal, "-o", both, *seal_keys, "--role", "organisation", "--at", AT
+    )
+    assert code == 0, err
+    code, out, err = run(capsys, "verify", both, *trust(files), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["indication"] == "TOTAL_PASSED"
+    assert [s["role"] for s in report["signatures"]] == ["personal", "organisation"]
+    assert "OK: PDF" in err
+    extracted = tmp_path / "signed-revision.pdf"
+    assert run(capsys, "verify", both, *trust(files), "--extract", extracted)[0] == 0
+    assert both.read_bytes().startswith(extracted.read_bytes())
+    # Tampered after signing: exit 1, and inspect reports it without raising.
+    data = bytearray(both.read_bytes())
+    i = data.index(b"Cong van")
+    data[i] ^= 0x20
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(bytes(data))
+    assert run(capsys, "verify", bad, *trust(files))[0] == 1
+    code, out, _ = run(capsys, "inspect", bad, *trust(files), "--json")
+    assert code == 1
+    assert json.loads(out)["indication"] == "TOTAL_FAILED"
+    # An anchor the signers do not chain to: no chain -> INDETERMINATE, exit 3 as for XML.
+    other = test_pki.get("000.00.00.G12").pem_path
+    code, _, err = run(capsys, "verify", both, "--trust", other, "--at", AT, "--revocation", "off")
+    assert code == 3, err

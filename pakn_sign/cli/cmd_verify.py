@@ -143,6 +143,7 @@ def command(
     extract: Path | None,
 ) -> int:
     """Verify every signature of a signed document; exit 0 only if all pass."""
+    from ..signing.pades_verify import SignedPdf
     from ..verify import inspect, verify
 
     data = read_input(file)
@@ -162,5 +163,10 @@ def command(
         extract.write_bytes(result.signed_bytes)
     doc = result.document
     roles = ", ".join(f"{s.id} {s.role} {s.level} {s.identity.subject}" for s in result.signatures)
-    click.echo(f"OK: {doc.kind} {doc.document_id}; {roles}", err=True)
+    what = (
+        f"PDF ({doc.pages} pages, sha256 {doc.sha256})"
+        if isinstance(doc, SignedPdf)
+        else f"{doc.kind} {doc.document_id}"
+    )
+    click.echo(f"OK: {what}; {roles}", err=True)
     return EXIT_OK

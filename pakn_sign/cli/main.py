@@ -8,6 +8,7 @@ Data goes to stdout, messages to stderr.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -64,6 +65,16 @@ def exit_code_for(exc: PaknSignError) -> int:
     if isinstance(exc, IndeterminateError):
         return EXIT_INDETERMINATE
     if isinstance(exc, VerificationError):
+        # The ETSI sub-indication decides: NO_CERTIFICATE_CHAIN_FOUND, TRY_LATER… are
+        # INDETERMINATE (EN 319 102-1 Table 5), whatever exception class carried them.
+        from ..trust.report import INDICATION_OF, Indication, SubIndication
+
+        try:
+            sub = SubIndication(exc.sub_indication) if exc.sub_indication else None
+        except ValueError:
+            sub = None
+        if sub is not None and INDICATION_OF.get(sub) is Indication.INDETERMINATE:
+            return EXIT_INDETERMINATE
         return EXIT_FAILED
     if isinstance(exc, TransportError):
         return EXIT_TRANSPORT
@@ -93,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _register()
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in args or "-v" in args
+    if not verbose:
+        # pyHanko logs expected validation failures with tracebacks; our report says it.
+        for name in ("pyhanko", "pyhanko_certvalidator"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         rv = cli.main(args=args, prog_name="pakn-sign", standalone_mode=False)
     except click.exceptions.Exit as exc:
