@@ -28,7 +28,15 @@ if TYPE_CHECKING:
     from .trust.policy import TrustPolicy
     from .trust.report import ValidationReport
 
-__all__ = ["SignatureInfo", "VerificationResult", "detect_format", "inspect", "verify"]
+__all__ = [
+    "AnswerWithLetter",
+    "SignatureInfo",
+    "VerificationResult",
+    "detect_format",
+    "inspect",
+    "verify",
+    "verify_answer_with_letter",
+]
 
 SignatureFormat = Literal["xades", "jades", "pades"]
 SignatureRoleName = Literal["personal", "organisation"]
@@ -78,6 +86,44 @@ class VerificationResult:
     def signer(self) -> SignerIdentity:
         """The last (outermost) signer: the organisation seal when there is one."""
         return self.signatures[-1].identity
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerWithLetter:
+    """An Answer and the PAdES letter it binds, both verified."""
+
+    answer: VerificationResult
+    """The verified Answer (XML or JSON)."""
+    letter: VerificationResult
+    """The verified PDF letter whose SHA-256 and size the Answer names."""
+
+
+def verify_answer_with_letter(
+    answer: bytes,
+    letter: bytes,
+    *,
+    policy: TrustPolicy,
+    at: dt.datetime | None = None,
+) -> AnswerWithLetter:
+    """Verify a signed Answer, the PDF letter it names, and the binding between them.
+
+    The Answer's signatures cover ``letter.sha256`` and ``letter.size``; the PDF's own
+    PAdES signatures are verified with the same policy.
+
+    Raises:
+        VerificationError: either fails, or the PDF is not the one the Answer binds
+            (``InvalidSignature``, ``HASH_FAILURE``); ``InvalidInput`` if the Answer
+            names no letter.
+    """
+    from .models import Answer
+    from .signing.pades_verify import check_letter
+
+    when = _at(at, policy)
+    answer_result = verify(answer, policy=policy, expect=Answer, at=when)
+    check_letter(answer_result.document, letter)
+    if detect_format(letter) != "pades":
+        raise InvalidInput("the letter is not a PDF")
+    return AnswerWithLetter(answer_result, verify(letter, policy=policy, at=when))
 
 
 def detect_format(data: bytes) -> SignatureFormat:

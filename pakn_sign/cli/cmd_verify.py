@@ -134,6 +134,11 @@ def write_report(report: Any, *, as_json: bool, html: Path | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write exactly the verified signed document bytes here.",
 )
+@click.option(
+    "--letter",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The PDF letter an Answer names: verify it and the SHA-256 binding too.",
+)
 def command(
     file: Path,
     policy: TrustPolicy,
@@ -141,15 +146,21 @@ def command(
     as_json: bool,
     html: Path | None,
     extract: Path | None,
+    letter: Path | None,
 ) -> int:
     """Verify every signature of a signed document; exit 0 only if all pass."""
     from ..signing.pades_verify import SignedPdf
-    from ..verify import inspect, verify
+    from ..verify import inspect, verify, verify_answer_with_letter
 
     data = read_input(file)
     error: VerificationError | None = None
+    letter_result = None
     try:
-        result = verify(data, policy=policy, at=at)
+        if letter is None:
+            result = verify(data, policy=policy, at=at)
+        else:
+            both = verify_answer_with_letter(data, read_input(letter), policy=policy, at=at)
+            result, letter_result = both.answer, both.letter
     except VerificationError as exc:
         error = exc
     if as_json or html is not None:
@@ -169,4 +180,7 @@ def command(
         else f"{doc.kind} {doc.document_id}"
     )
     click.echo(f"OK: {what}; {roles}", err=True)
+    if letter_result is not None:
+        signers = ", ".join(f"{s.role} {s.identity.subject}" for s in letter_result.signatures)
+        click.echo(f"OK: letter {letter} bound by SHA-256 and verified; {signers}", err=True)
     return EXIT_OK
