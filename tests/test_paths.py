@@ -451,6 +451,34 @@ def test_cache_is_bounded_and_thread_safe(crl_chain):
     assert chain_cache_info().size == 4
 
 
+def test_identity_memo_is_per_object_and_never_confuses_reused_ids(crl_chain):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from pakn_sign.trust import paths as paths_module
+    from pakn_sign.trust.cache import IdentityMemo
+
+    calls: list[object] = []
+
+    def compute(obj: object) -> int:
+        calls.append(obj)
+        return len(calls)
+
+    memo: IdentityMemo[object, int] = IdentityMemo(compute, maxsize=2)
+    a, b = [1], [1]  # equal, distinct objects: each is computed for itself
+    assert (memo(a), memo(a), memo(b)) == (1, 1, 2)
+    # Evicted entries release their object; a later object with the same id is a miss.
+    memo([2])
+    memo([3])
+    assert memo(a) == 5
+    # The chain cache key of a certificate is its DER digest, whichever object carries it.
+    leaf = crl_chain.leaf.cert
+    copy = x509.load_der_x509_certificate(leaf.public_bytes(serialization.Encoding.DER))
+    key_of = paths_module._cache_key
+    args = (TrustPolicy.from_anchors([crl_chain.root.cert]), (), AT, KeyPurpose.ANY, (), ())
+    assert key_of(leaf, *args) == key_of(copy, *args)
+
+
 def test_fetching_policies_are_not_cached():
     port = _closed_port()
     c = make_chain(ocsp_url=f"http://127.0.0.1:{port}/ocsp")

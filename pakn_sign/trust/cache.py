@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["CacheInfo", "LRUCache"]
+__all__ = ["CacheInfo", "IdentityMemo", "LRUCache"]
 
+K = TypeVar("K")
 V = TypeVar("V")
 
 
@@ -73,3 +74,25 @@ class LRUCache(Generic[V]):
         """Current counters."""
         with self._lock:
             return CacheInfo(self._hits, self._misses, len(self._data), self._maxsize)
+
+
+class IdentityMemo(Generic[K, V]):
+    """``compute(obj)`` for immutable objects, memoised on the object's identity (``id``).
+
+    For objects that are expensive to hash or re-encode (a ``cryptography`` certificate's
+    ``public_bytes`` costs about 10 us). Each entry holds the object itself, so its ``id``
+    cannot be reused by another object while the entry lives; an ``is`` check turns a
+    stale id into a miss. Only for immutable objects: a value is never recomputed.
+    """
+
+    def __init__(self, compute: Callable[[K], V], maxsize: int = 4096) -> None:
+        self._compute = compute
+        self._lru: LRUCache[tuple[K, V]] = LRUCache(maxsize)
+
+    def __call__(self, obj: K) -> V:
+        hit = self._lru.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        value = self._compute(obj)
+        self._lru.put(id(obj), (obj, value))
+        return value

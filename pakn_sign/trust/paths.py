@@ -21,6 +21,7 @@ import enum
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import Any, TypeVar
 
 from asn1crypto import crl as asn1_crl
@@ -48,7 +49,7 @@ from ..errors import (
     UntrustedSigner,
     VerificationError,
 )
-from .cache import CacheInfo, LRUCache
+from .cache import CacheInfo, IdentityMemo, LRUCache
 from .chain_checks import check_path_crypto, check_purpose, revocation_status
 from .identity import SignerIdentity
 from .policy import RevocationMode, TrustPolicy
@@ -138,6 +139,8 @@ def _der(cert: x509.Certificate) -> bytes:
 
 
 _ASN1: LRUCache[asn1_x509.Certificate] = LRUCache(maxsize=4096)
+# SHA-256 of each certificate's DER for cache keys (public_bytes re-encodes: ~10 us a call).
+_DIGESTS: IdentityMemo[x509.Certificate, bytes] = IdentityMemo(lambda c: sha256(_der(c)).digest())
 
 
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -255,8 +258,8 @@ def _cache_key(
         return tuple(hashlib.sha256(b).digest() for b in items)
 
     return (
-        hashlib.sha256(_der(leaf)).digest(),
-        digest([_der(c) for c in candidates]),
+        _DIGESTS(leaf),
+        tuple(_DIGESTS(c) for c in candidates),
         policy.fingerprint,
         moment.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         purpose,
