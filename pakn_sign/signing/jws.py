@@ -134,26 +134,39 @@ def certificates_of(protected: Mapping[str, Any], where: str = "") -> tuple[x509
     x5c = protected.get("x5c")
     if not isinstance(x5c, list) or not x5c or len(x5c) > _MAX_CHAIN:
         raise InvalidInput(f"'x5c' must hold 1..{_MAX_CHAIN} certificates", location=f"{where}/x5c")
-    certs, first_der = [], b""
     for i, item in enumerate(x5c):
         if not isinstance(item, str):
             raise InvalidInput("'x5c' entries must be strings", location=f"{where}/x5c/{i}")
+    certs, leaf_thumb = _decode_x5c(tuple(x5c), where)
+    thumb = protected.get("x5t#S256")
+    if thumb is not None and thumb != leaf_thumb:
+        raise InvalidSignature(
+            "'x5t#S256' does not match x5c[0]",
+            location=f"{where}/x5t#S256",
+            sub_indication="FORMAT_FAILURE",
+        )
+    return certs
+
+
+@functools.lru_cache(maxsize=256)
+def _decode_x5c(x5c: tuple[str, ...], where: str) -> tuple[tuple[x509.Certificate, ...], str]:
+    """(certificates, leaf ``x5t#S256``) for exact ``x5c`` strings; cached per signer chain.
+
+    The same strings always decode to the same DER (failures raise and are not cached), and
+    certificate objects are immutable, so a hit is what a fresh decode would give; it also
+    hands ``validate_chain`` the same objects, whose cache-key digests are memoised.
+    """
+    certs, ders = [], []
+    for i, item in enumerate(x5c):
         der = b64_decode_strict(item, where=f"{where}/x5c/{i}")
-        first_der = first_der or der
+        ders.append(der)
         try:
             certs.append(x509.load_der_x509_certificate(der))
         except ValueError as exc:
             raise InvalidInput(
                 f"'x5c' entry is not a DER certificate: {exc}", location=f"{where}/x5c/{i}"
             ) from exc
-    thumb = protected.get("x5t#S256")
-    if thumb is not None and thumb != b64url_encode(hashlib.sha256(first_der).digest()):
-        raise InvalidSignature(
-            "'x5t#S256' does not match x5c[0]",
-            location=f"{where}/x5t#S256",
-            sub_indication="FORMAT_FAILURE",
-        )
-    return tuple(certs)
+    return tuple(certs), b64url_encode(hashlib.sha256(ders[0]).digest())
 
 
 def public_key_of(cert: x509.Certificate) -> PublicKey:
