@@ -187,7 +187,7 @@ def main() -> None:
         base = Path(tmp)
         bed = build_testbed(
             base / "bed",
-            roles={VPCP: "agency", PROVINCE: "agency", OTHER: "agency", MINISTRY: "counting"},
+            roles={VPCP: "agency", PROVINCE: "agency", OTHER: "agency", MINISTRY: "agency"},
             retry={"base": 0.05, "cap": 1.0, "attempt_timeout": 60},
             limits={"max_message_bytes": 2 * 1024 * MIB, "max_part_bytes": 2 * 1024 * MIB},
         )

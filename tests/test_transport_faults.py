@@ -84,7 +84,7 @@ def _processes() -> Iterator[list[NodeProcess]]:
             p.stop()
 
 
-def _check_outcome(bed: Testbed, n: int, *, rerun_allowed: int = 0) -> None:
+def _check_outcome(bed: Testbed, n: int, *, reruns: tuple[int, int] = (0, 0)) -> None:
     """lost = 0, effects = 1 each, all acknowledged, every receipt verifies."""
     sender_db = bed.data_dir(VPCP) / "node.db"
     receiver_db = bed.data_dir(MINISTRY) / "node.db"
@@ -98,8 +98,10 @@ def _check_outcome(bed: Testbed, n: int, *, rerun_allowed: int = 0) -> None:
     eff, runs = effects(bed.data_dir(MINISTRY))
     assert {m for _, m in eff} == set(sent)
     assert set(eff.values()) == {1}  # exactly one business effect per message
-    reruns = [k for k, v in runs.items() if v > 1]
-    assert len(reruns) == rerun_allowed, reruns
+    # The handler ran again only where a kill fell between its effect and its ``complete``.
+    again = [k for k, v in runs.items() if v > 1]
+    assert reruns[0] <= len(again) <= reruns[1], again
+    assert all(runs[k] == 2 for k in again)
     stored_receipts = {m: bytes(r) for _, m, _, r in inbox}
     pins = [cert_sha256(bed.pki.agencies[MINISTRY].cert)]
     store = SQLiteStore(sender_db)
@@ -157,7 +159,10 @@ def _run_point(base: Path, point: str, n: int) -> None:
             ),
             "every inbox row to be done",
         )
-    _check_outcome(bed, n, rerun_allowed=1 if point == "receiver.inside_handler" else 0)
+    # Killed inside the handler: exactly one message's handler ran twice. Killed elsewhere
+    # in the receiver: the handler loop may have been in that same window for one message.
+    reruns = {"receiver.inside_handler": (1, 1)}.get(point, (0, 1 if on_receiver else 0))
+    _check_outcome(bed, n, reruns=reruns)
 
 
 @pytest.mark.slow
@@ -287,12 +292,11 @@ def _free_port() -> int:
 
 
 def _snapshot(db: Path) -> dict[str, tuple[str, int, dt.datetime | None]]:
-    return {
-        m: (s, a, None if t is None else dt.datetime.fromisoformat(t))
-        for m, s, a, t in _rows(
-            db, "SELECT message_id, state, attempts, next_attempt_at FROM outbox"
-        )
-    }
+    try:
+        rows = _rows(db, "SELECT message_id, state, attempts, next_attempt_at FROM outbox")
+    except sqlite3.OperationalError:  # the sender is still creating its store
+        return {}
+    return {m: (s, a, None if t is None else dt.datetime.fromisoformat(t)) for m, s, a, t in rows}
 
 
 @pytest.mark.slow
@@ -433,3 +437,48 @@ def _b64(cert) -> str:  # type: ignore[no-untyped-def]
     from cryptography.hazmat.primitives import serialization
 
     return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
+# --- group commit -----------------------------------------------------------------------
+
+
+def test_group_commit_returns_only_committed_work_and_isolates_failures(tmp_path: Path) -> None:
+    from pakn_sign.errors import StoreError
+
+    store = SQLiteStore(tmp_path / "g.db")
+    seen_uncommitted: list[str] = []
+    lock = threading.Lock()
+
+    def worker(w: int) -> None:
+        other = sqlite3.connect(tmp_path / "g.db")  # another connection sees only commits
+        try:
+            for i in range(40):
+                mid = f"{w}-{i}"
+                try:
+                    with store._tx() as cur:
+                        cur.execute(
+                            "INSERT INTO transitions(box, key, from_state, to_state, at)"
+                            " VALUES ('t', ?, NULL, 'x', '2026-01-01T00:00:00+00:00')",
+                            (mid,),
+                        )
+                        if i % 7 == 3:
+                            raise StoreError("business rule says no")
+                except StoreError:
+                    continue
+                n = other.execute("SELECT count(*) FROM transitions WHERE key=?", (mid,))
+                if n.fetchone()[0] != 1:
+                    with lock:
+                        seen_uncommitted.append(mid)
+        finally:
+            other.close()
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    rows = {k for (k,) in _rows(tmp_path / "g.db", "SELECT key FROM transitions WHERE box='t'")}
+    store.close()
+    assert seen_uncommitted == []  # nobody returned before its commit
+    expected = {f"{w}-{i}" for w in range(8) for i in range(40) if i % 7 != 3}
+    assert rows == expected  # the failed ones rolled back alone, the rest all committed

@@ -60,12 +60,16 @@ async def _inbox_loop(node: Node, handler: Handler, interval: float, stop: async
     while not stop.is_set():
         leased: list[InboxRecord] = []
         try:
-            leased = node.store.lease(node.config.clock.now(), duration=lease, limit=batch)
+            # Store calls in a worker thread: their fsyncs must not stall the inbox server.
+            leased = await asyncio.to_thread(
+                node.store.lease, node.config.clock.now(), duration=lease, limit=batch
+            )
             for rec in leased:
                 await handler(node, rec)
                 node.config.faults.hit("receiver.inside_handler")
                 assert rec.lease_token is not None
-                node.store.complete(
+                await asyncio.to_thread(
+                    node.store.complete,
                     rec.sender,
                     rec.message_id,
                     lease_token=rec.lease_token,

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import StoreError
 from .audit import GENESIS, AuditRecord, Checkpoint, canonical_record, chain_hash
+from .sqlite_group import GroupCommit
 from .states import InboxState, OutboxState
 from .store import InboxRecord, OutboxRecord, PartRef, Transition
 
@@ -80,6 +81,7 @@ class SQLiteStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=10000")
+            self._group = GroupCommit(self._db, self._lock)
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
@@ -97,18 +99,12 @@ class SQLiteStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
-            cur = self._db.cursor()
-            try:
-                cur.execute("BEGIN IMMEDIATE")
+        # Concurrent transactions share one fsynced COMMIT (sqlite_group.py).
+        try:
+            with self._group.transaction() as cur:
                 yield cur
-                cur.execute("COMMIT")
-            except sqlite3.Error as exc:
-                cur.execute("ROLLBACK")
-                raise StoreError(f"store operation failed: {exc}") from exc
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"store operation failed: {exc}") from exc
 
     def _transition(
         self,

@@ -210,16 +210,18 @@ def make_counting(nf: NodeFile) -> Handler:
     """
     con = _effects_db(nf.resolve(nf.raw["data_dir"]) / "effects.db")
 
-    async def handle(node: Node, rec: InboxRecord) -> None:
+    def effect(sender: str, message_id: str) -> None:
         con.execute("BEGIN IMMEDIATE")
         con.execute(
-            "INSERT INTO invocations(sender, message_id) VALUES (?,?)", (rec.sender, rec.message_id)
+            "INSERT INTO invocations(sender, message_id) VALUES (?,?)", (sender, message_id)
         )
         con.execute(
-            "INSERT OR IGNORE INTO effects(sender, message_id) VALUES (?,?)",
-            (rec.sender, rec.message_id),
+            "INSERT OR IGNORE INTO effects(sender, message_id) VALUES (?,?)", (sender, message_id)
         )
         con.execute("COMMIT")
+
+    async def handle(node: Node, rec: InboxRecord) -> None:
+        await asyncio.to_thread(effect, rec.sender, rec.message_id)
 
     return handle
 
