@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -81,23 +82,30 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elem
     if m and m.group(1).lower() not in (b"utf-8", b"utf8"):
         enc = m.group(1).decode("ascii")
         raise InvalidInput(f"XML must be UTF-8; declared encoding is {enc}", location="line 1")
-    dtd = _DOCTYPE.search(data)
+    # Both tokens contain "!": one C-level byte scan spares the regex on most documents.
+    dtd = _DOCTYPE.search(data) if b"!" in data else None
     if dtd:
         raise InvalidInput(
             "DTDs and entity declarations are not allowed",
             location=f"line {_line_of(data, dtd.start())}",
             code="input.dtd_forbidden",
         )
-    # Check UTF-8 first: libxml2 silently replaces some invalid sequences in recovery paths.
-    _check_utf8(data)
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
+        # libxml2 without recovery refuses every invalid UTF-8 sequence (overlong forms,
+        # surrogates, > U+10FFFF, truncation: tests/test_bad_input.py), so decoding in
+        # Python is needed only to name the offending byte and line, here.
+        _check_utf8(data)
         line = exc.lineno if exc.lineno else "?"
         raise InvalidInput(f"not well-formed XML: {exc.msg}", location=f"line {line}") from None
     except (etree.LxmlError, ValueError) as exc:  # pragma: no cover - defensive, lxml internals
         raise InvalidInput(f"XML could not be parsed: {exc}", location="line ?") from None
-    _check_shape(root, limits)
+    if _shape_exceeded(root, limits, len(data)):
+        _check_shape(root, limits)
+        raise InvalidInput(  # pragma: no cover - _check_shape names the node first
+            "XML exceeds the depth or text-node limits", location="line ?"
+        )
     return root.getroottree()
 
 
@@ -122,8 +130,41 @@ def _check_utf8(data: bytes) -> None:
             ) from None
 
 
+_LOCAL = threading.local()
+_TEXT_NODES = (
+    "boolean((/*//text() | /*//comment() | /*//processing-instruction())[string-length() > $n])"
+)
+
+
+def _xpath(expr: str) -> etree.XPath:
+    # Compiled once per thread (lxml evaluators are not shared across threads).
+    cache: dict[str, etree.XPath] = _LOCAL.__dict__.setdefault("xpaths", {})
+    xp = cache.get(expr)
+    if xp is None:
+        xp = cache[expr] = etree.XPath(expr)
+    return xp
+
+
+def _shape_exceeded(root: etree._Element, limits: XmlLimits, size: int) -> bool:
+    """The limits of :func:`_check_shape`, evaluated in libxml2 (no Python tree walk).
+
+    Depth: a node other than text below an element at depth ``max_depth`` (elements,
+    comments and PIs count, as in the walk). Text: XPath ``string-length`` counts
+    characters, as ``len`` does in the walk; a node cannot hold more characters than the
+    input has bytes, so small inputs skip that scan.
+    """
+    if limits.max_depth < 1:
+        return True
+    deep = "boolean(" + "/*" * limits.max_depth + "/node()[not(self::text())])"
+    if bool(_xpath(deep)(root)):
+        return True
+    if size <= limits.max_text_bytes:
+        return False
+    return bool(_xpath(_TEXT_NODES)(root, n=limits.max_text_bytes))
+
+
 def _check_shape(root: etree._Element, limits: XmlLimits) -> None:
-    """Depth and text-node limits; one pass, no recursion."""
+    """Depth and text-node limits; one pass, no recursion (run to locate a violation)."""
     stack: list[tuple[etree._Element, int]] = [(root, 1)]
     while stack:
         el, depth = stack.pop()

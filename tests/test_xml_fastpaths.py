@@ -1,0 +1,116 @@
+"""The fast paths of the XML pipeline give exactly the answers of the slow checks they replace.
+
+``parse_xml`` checks depth and text-node limits with libxml2 XPath instead of a Python tree
+walk, and decodes UTF-8 in Python only to locate an error libxml2 already raised
+(docs/xml-signatures.md "Performance"). These tests hold the two in step.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from pakn_sign.codec import xmlparse
+from pakn_sign.codec.xmlparse import XmlLimits, parse_xml
+from pakn_sign.errors import InvalidInput
+
+_KINDS = ("el", "comment", "pi", "text")
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> bytes:
+    """Small documents mixing elements, comments, PIs and text at random depths."""
+
+    def node(depth: int) -> str:
+        kind = draw(st.sampled_from(_KINDS if depth < 9 else _KINDS[1:]))
+        size = draw(st.integers(0, 12))
+        text = draw(st.sampled_from(["a", "ệ", "𝄞", "&amp;", "&#x1EC7;"])) * size
+        if kind == "comment":
+            return f"<!--{text.replace('&', 'x')}-->"
+        if kind == "pi":
+            return f"<?p {text.replace('&', 'x')}?>"
+        if kind == "text":
+            return text
+        kids = "".join(node(depth + 1) for _ in range(draw(st.integers(0, 3))))
+        return f"<e>{kids}</e>"
+
+    return ("<r>" + "".join(node(2) for _ in range(draw(st.integers(0, 3)))) + "</r>").encode()
+
+
+def _slow(root: etree._Element, limits: XmlLimits) -> bool:
+    try:
+        xmlparse._check_shape(root, limits)
+    except InvalidInput:
+        return True
+    return False
+
+
+@settings(max_examples=400, deadline=None)
+@given(trees(), st.integers(0, 10), st.integers(0, 30))
+def test_shape_fast_path_matches_walk(data: bytes, depth: int, text: int) -> None:
+    limits = XmlLimits(max_depth=depth, max_text_bytes=text)
+    root = etree.fromstring(data)
+    # size 10**9 forces the text scan that small inputs are allowed to skip
+    assert xmlparse._shape_exceeded(root, limits, 10**9) == _slow(root, limits)
+    assert xmlparse._shape_exceeded(root, limits, len(data)) == _slow(root, limits)
+
+
+def test_attack_deep_comment_counts_as_a_level() -> None:
+    data = b"<r>" + b"<e>" * 3 + b"<!--x-->" + b"</e>" * 3 + b"</r>"
+    with pytest.raises(InvalidInput) as err:
+        parse_xml(data, limits=XmlLimits(max_depth=4))
+    assert err.value.code == "input.too_deep"
+    parse_xml(data, limits=XmlLimits(max_depth=5))
+
+
+_LEAD = [0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xF8, 0xFE, 0xFF]
+_CONT = [0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0x41, 0x00, 0xC3]
+_HEADS = [
+    b"",
+    b"<?xml version='1.0' encoding='UTF-8'?>\n",
+    b"<?xml version='1.0' encoding='utf8'?>\n",
+    b"<?xml version='1.0'?>\n",
+    b"\xef\xbb\xbf",
+]
+
+
+def test_attack_invalid_utf8_never_parses() -> None:
+    """Random invalid sequences anywhere (text, attributes, names, comments, PIs, CDATA)."""
+    rng = random.Random(20261129)
+    body = '<a x="Nghệ"><b>Trả lời ễ 𝄞</b><!-- chú --><?pi dữ?><![CDATA[ữ]]></a>'.encode()
+    for _ in range(3000):
+        data = bytearray(body)
+        for _ in range(rng.randint(1, 3)):
+            tail = [rng.choice(_CONT) for _ in range(rng.randint(0, 4))]
+            pos = rng.randrange(len(data) + 1)
+            data[pos:pos] = bytes([rng.choice(_LEAD), *tail])
+        raw = rng.choice(_HEADS) + bytes(data[: rng.randrange(len(data) + 1)])
+        try:
+            raw.decode("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        with pytest.raises(InvalidInput):
+            parse_xml(raw)
+
+
+@pytest.mark.parametrize(
+    "seq", [b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\xe0\x80\xaf", b"\xf0\x9f\x98"]
+)
+def test_attack_invalid_utf8_named_by_byte_and_line(seq: bytes) -> None:
+    data = b"<?xml version='1.0' encoding='UTF-8'?>\n<a>\n<b>x" + seq + b"</b></a>"
+    with pytest.raises(InvalidInput) as err:
+        parse_xml(data)
+    assert err.value.location == "line 3"
+    assert f"0x{seq[0]:02x}" in err.value.message
+
+
+def test_doctype_found_without_exclamation_prefilter_gap() -> None:
+    for data in (b"<!DOCTYPE a><a/>", b"<a/><!doctype x>", b"<a><!ENTITY x 'y'></a>"):
+        with pytest.raises(InvalidInput) as err:
+            parse_xml(data)
+        assert err.value.code == "input.dtd_forbidden"
