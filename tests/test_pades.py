@@ -513,3 +513,24 @@ def test_attack_rsa1024_new_pdf_signature_through_a_bare_signer(letter: bytes) -
     signer = _BareSigner(key, [ca.issue(key.public_key(), "Lê Thị Ký")])
     with pytest.raises(ConfigurationError, match="RSA-1024"):
         sign_pdf(letter, signer, role="personal", at=AT)
+
+
+def test_attack_unreadable_pdf_structure(signed_pair: bytes, parties: dict[str, Any]) -> None:
+    # pyHanko's reader raises OverflowError on a huge startxref: unreadable input, not a crash.
+    m = list(re.finditer(rb"startxref\s+(\d+)", signed_pair))[-1]
+    forged = signed_pair[: m.start(1)] + b"9" * 30 + signed_pair[m.end(1) :]
+    with pytest.raises(InvalidInput):
+        verify_pdf(forged, policy=parties["policy"], at=LATER)
+    with pytest.raises(InvalidInput):
+        inspect_pdf(forged, policy=parties["policy"], at=LATER)
+
+
+def test_attack_field_name_not_text(signed_pair: bytes, parties: dict[str, Any]) -> None:
+    # A NUL in /T makes pyHanko hand back the field name as bytes (same length: offsets hold).
+    name = rb"(pakn\055personal\0551)"
+    assert signed_pair.count(name) == 1
+    forged = signed_pair.replace(name, rb"(pakn\055personal\0001)")
+    with pytest.raises(InvalidSignature):
+        verify_pdf(forged, policy=parties["policy"], at=LATER)
+    report = inspect_pdf(forged, policy=parties["policy"], at=LATER)
+    assert report.indication.value == "TOTAL_FAILED"

@@ -56,8 +56,10 @@ _REASONS = {
 }
 
 
-def field_role(field_name: str) -> str | None:
+def field_role(field_name: object) -> str | None:
     """The role a ``pakn-<role>-<n>`` field name declares, or ``None`` for other fields."""
+    if not isinstance(field_name, str):
+        return None  # pyHanko hands back bytes for a /T it cannot decode as text
     for role in ("personal", "organisation"):
         if field_name.startswith(f"{FIELD_PREFIX}{role}-"):
             return role

@@ -63,7 +63,8 @@ def _reader(data: bytes) -> Any:
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         encrypted = reader.encrypted
-    except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (PdfError, ArithmeticError, ValueError, LookupError, TypeError, AttributeError) as exc:
+        # ArithmeticError: OverflowError (a huge startxref), decimal.InvalidOperation.
         raise InvalidInput(f"cannot read the PDF: {exc}") from exc
     if encrypted:
         raise InvalidInput("encrypted PDFs are not accepted")
