@@ -105,6 +105,26 @@ def test_attack_duplicate_keys_in_a_document(petition: Petition) -> None:
         from_json(forged)
 
 
+@pytest.mark.parametrize(
+    ("data", "message", "location"),
+    [
+        # The fast parse stops at the first duplicate; the located error is still the first
+        # in document order, and a later syntax error still reads as malformed JSON.
+        (b'{"a": {"x": 1, "x": 2}, "b": {"y": 1, "y": 2}}', "duplicate", "/a/x"),
+        (b'{"a": 1, "a": 2, ', "malformed", None),
+        (b'{"a": NaN, "b": {"c": 1, "c": 2}}', "NaN", "/a"),
+    ],
+)
+def test_attack_refusals_after_the_fast_parse(
+    data: bytes, message: str, location: str | None
+) -> None:
+    with pytest.raises(InvalidInput) as info:
+        loads_strict(data)
+    assert message in info.value.message
+    if location is not None:
+        assert info.value.location == location
+
+
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
 def test_attack_nan_and_infinity(token: str) -> None:
     with pytest.raises(InvalidInput) as info:

@@ -109,7 +109,44 @@ def loads_strict(data: bytes, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> Any:
     depth = _max_depth(data) if openers > limits.max_depth else openers
     if depth > limits.max_depth:
         raise InvalidInput(f"JSON nests {depth} levels deep; the limit is {limits.max_depth}")
+    try:
+        try:
+            return _FAST.decode(text)
+        except _Refused:  # a duplicate key or NaN: parse again, marking, to say where
+            return _locate_refusal(text)
+    except InvalidInput:
+        raise
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"malformed JSON: {exc.msg}", location=f"line {exc.lineno}, column {exc.colno}"
+        ) from exc
+    except (ValueError, RecursionError) as exc:  # e.g. an integer beyond int_max_str_digits
+        raise InvalidInput(f"JSON value refused: {exc}") from exc
 
+
+class _Refused(Exception):
+    """A duplicate key or a non-finite constant met by the fast parse."""
+
+
+def _fast_pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(items)
+    if len(obj) != len(items):
+        raise _Refused
+    return obj
+
+
+def _fast_constant(token: str) -> Any:
+    raise _Refused
+
+
+# One decoder, built once: json.loads with hooks builds a decoder and scanner per call, which
+# costs more than parsing a 4 KB document. The hooks are stateless (the scanner's key memo
+# is only an interning cache, as for json.loads' shared default decoder).
+_FAST = json.JSONDecoder(object_pairs_hook=_fast_pairs, parse_constant=_fast_constant)
+
+
+def _locate_refusal(text: str) -> Any:
+    """The slow parse of refused input: mark the first duplicate or NaN, then locate it."""
     seen: list[bool] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -127,14 +164,7 @@ def loads_strict(data: bytes, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> Any:
         seen.append(True)
         return _NonFinite(token)
 
-    try:
-        result = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"malformed JSON: {exc.msg}", location=f"line {exc.lineno}, column {exc.colno}"
-        ) from exc
-    except (ValueError, RecursionError) as exc:  # e.g. an integer beyond int_max_str_digits
-        raise InvalidInput(f"JSON value refused: {exc}") from exc
+    result = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
     if seen:
         where, bad = _find(result)
         if isinstance(bad, _Marked):
@@ -146,7 +176,7 @@ def loads_strict(data: bytes, limits: JsonLimits = DEFAULT_JSON_LIMITS) -> Any:
         raise InvalidInput(
             f"{token} is not a JSON number (RFC 8259 §6)", location=json_pointer(where, result)
         )
-    return result
+    raise AssertionError("the fast parse refused what the marking parse accepts")
 
 
 def to_json(doc: Document) -> bytes:
