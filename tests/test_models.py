@@ -399,3 +399,34 @@ def test_canonical_json_includes_explicit_nulls() -> None:
     doc = parse_document(example("petition"))
     assert b'"sector":"TNMT"' in to_json(doc)
     assert isinstance(Classification.model_fields["sector"].default, type(None))
+
+
+def test_forbidden_character_screen_never_misses() -> None:
+    # _clean_text runs the exact regex only on text the byte-level screen flags: the screen
+    # must flag every code point the regex refuses (exhaustive over all of Unicode).
+    from pakn_sign.models._base import _FORBIDDEN, _may_be_forbidden
+
+    missed = [
+        cp
+        for cp in range(0x110000)
+        if _FORBIDDEN.match(chr(cp)) and not _may_be_forbidden(f"ộ{chr(cp)}a")
+    ]
+    assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("a\x85b", "0085"), ("a\x7fb", "007F"), ("a\ud800b", "D800"), ("a\uffffb", "FFFF")],
+)
+def test_attack_c1_del_surrogate_and_noncharacter_refused(text: str, code: str) -> None:
+    from pakn_sign.models._base import nfc_text
+
+    with pytest.raises(ValueError, match=f"U\\+{code} "):
+        nfc_text(text)
+
+
+def test_screen_near_misses_are_accepted() -> None:
+    from pakn_sign.models._base import nfc_text
+
+    # NBSP (UTF-8 0xC2 0xA0) and U+FFFD (0xEF 0xBF 0xBD) share lead bytes with refused ones.
+    assert nfc_text("a\u00a0b\ufffdc\td") == "a\u00a0b\ufffdc\td"
