@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from certs_helpers import Chain, make_chain, make_crl
 from conftest import ROOT
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from pakn_sign.cli.main import main
@@ -85,6 +86,26 @@ def test_show_der_json(capsys, files):
 
 def test_show_garbage_is_input_error(capsys, files):
     code, _, err = run(capsys, "cert", "show", str(files["garbage"]))
+    assert code == 4
+    assert "FAIL" in err
+
+
+@pytest.mark.parametrize("damage", ["name", "version"])
+def test_attack_show_malformed_certificate_is_input_error(capsys, files, tmp_path, damage):
+    # cryptography loads a certificate whose names are invalid UTF-8 (decoded lazily) and
+    # raises x509.InvalidVersion (not a ValueError) for version 95: both are bad input (4).
+    der = files["leaf_der"].read_bytes()
+    if damage == "name":
+        cn = x509.load_der_x509_certificate(der).subject.rfc4514_string().encode()
+        value = cn.split(b"CN=")[1].split(b",")[0]
+        assert der.count(value) == 1
+        der = der.replace(value, b"\xff" * len(value))
+    else:
+        assert der.count(bytes.fromhex("a003020102")) == 1
+        der = der.replace(bytes.fromhex("a003020102"), bytes.fromhex("a00302015e"))
+    bad = tmp_path / "bad.cer"
+    bad.write_bytes(der)
+    code, _, err = run(capsys, "cert", "show", str(bad))
     assert code == 4
     assert "FAIL" in err
 

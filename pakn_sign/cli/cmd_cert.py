@@ -18,8 +18,8 @@ from cryptography.x509 import ocsp
 
 from ..errors import InvalidInput, TransportError
 from ..trust.cert_report import certificate_info, certificate_report, load_certificate
+from ..trust.loading import load_certificates
 from ..trust.paths import KeyPurpose
-from ..trust.policy import load_certificates
 from ..trust.report import Indication
 from .cmd_verify import build_policy, parse_at, read_input, write_report
 from .main import EXIT_FAILED, EXIT_INDETERMINATE, EXIT_OK

@@ -17,8 +17,9 @@ from ..clock import SystemClock, ensure_aware
 from ..errors import ConfigurationError, InvalidInput, VerificationError
 from .chain_checks import cert_signature_algorithm
 from .identity import SignerIdentity
+from .loading import load_certificates
 from .paths import KeyPurpose, validate_chain
-from .policy import TrustPolicy, load_certificates
+from .policy import TrustPolicy
 from .report import Finding, Indication, SignatureReport, ValidationReport
 
 __all__ = ["certificate_info", "certificate_report", "load_certificate"]

@@ -39,6 +39,7 @@ from ..clock import ensure_aware
 from ..errors import ConfigurationError, PolicyViolation
 from ..signing.algorithms import SignatureAlgorithm, key_type_of
 from .identity import SignerIdentity
+from .loading import load_certificates, load_crl_der
 from .requirements import SignerRequirement
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "RevocationMode",
     "TrustPolicy",
     "UnsafeOptionWarning",
+    "load_certificates",
+    "load_crl_der",
 ]
 
 
@@ -366,35 +369,3 @@ class TrustPolicy:
         for s in scalars:
             put("S", s.encode())
         return h.hexdigest()
-
-
-def load_certificates(data: bytes, where: str = "input") -> list[x509.Certificate]:
-    """Certificates from a PEM bundle or one DER certificate.
-
-    Raises:
-        ConfigurationError: no certificate could be read.
-    """
-    try:
-        if b"-----BEGIN" in data:
-            certs = x509.load_pem_x509_certificates(data)
-        else:
-            certs = [x509.load_der_x509_certificate(data)]
-    except ValueError as exc:
-        raise ConfigurationError(f"no certificate could be read from {where}") from exc
-    return certs
-
-
-def load_crl_der(data: bytes, where: str = "input") -> bytes:
-    """One CRL as DER, from PEM or DER input.
-
-    Raises:
-        ConfigurationError: not a CRL.
-    """
-    try:
-        if b"-----BEGIN" in data:
-            crl = x509.load_pem_x509_crl(data)
-        else:
-            crl = x509.load_der_x509_crl(data)
-    except ValueError as exc:
-        raise ConfigurationError(f"no CRL could be read from {where}") from exc
-    return crl.public_bytes(serialization.Encoding.DER)
