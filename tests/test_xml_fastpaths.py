@@ -114,3 +114,62 @@ def test_doctype_found_without_exclamation_prefilter_gap() -> None:
         with pytest.raises(InvalidInput) as err:
             parse_xml(data)
         assert err.value.code == "input.dtd_forbidden"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c", None]), st.sampled_from(["a", "b", "c", None])),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from(["a", "b", "c", "d"]),
+)
+def test_id_index_matches_find_by_id(ids: list[tuple[str | None, str | None]], value: str) -> None:
+    from pakn_sign.signing.xmldsig_refs import IdIndex, find_by_id
+
+    root = etree.Element("r")
+    for id_, id2 in ids:
+        el = etree.SubElement(etree.SubElement(root, "w"), "e")
+        if id_ is not None:
+            el.set("Id", id_)
+        if id2 is not None:
+            el.set("ID", id2)
+    doc = root.getroottree()
+    attrs = ("Id", "ID")
+
+    def answer(fn: object) -> object:
+        try:
+            return fn()  # type: ignore[operator]
+        except InvalidInput as exc:
+            return exc.message
+
+    index = IdIndex(doc, attrs)
+    assert answer(lambda: index.find(value)) == answer(lambda: find_by_id(doc, value, attrs))
+    assert index.serves(doc)
+    assert not index.serves(etree.ElementTree(etree.Element("x")))
+
+
+def test_certificate_objects_reused_across_parses() -> None:
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    from pakn_sign.signing.xmldsig_keyinfo import parse_key_info
+    from pakn_sign.trust.testpki import TestPKI
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pki = TestPKI.create(Path(tmp), now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+        import base64
+
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        der = pki.intermediate.cert.public_bytes(Encoding.DER)
+    ki = etree.fromstring(
+        '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>'
+        f"<ds:X509Certificate>{base64.b64encode(der).decode()}</ds:X509Certificate>"
+        "</ds:X509Data></ds:KeyInfo>"
+    )
+    first, second = parse_key_info(ki), parse_key_info(ki)
+    assert first.certificates[0] is second.certificates[0]
+    assert first.certificates_der == (der,)

@@ -35,7 +35,7 @@ from .c14n import (
 from .signers import Signer, check_new_signature_algorithm
 from .transforms import EC_NS, ENVELOPED, TransformPlan, transform_uris
 from .xmldsig_keyinfo import append_key_info
-from .xmldsig_refs import find_by_id, reference_input
+from .xmldsig_refs import IdIndex, find_by_id, reference_input
 from .xmldsig_types import (
     DS,
     DS_NS,
@@ -189,13 +189,15 @@ def _fill(
         else:
             etree.SubElement(sig, DS + "Object").append(obj)
 
+    # Every target is in place and no Id changes from here on: one scan serves all.
+    index = IdIndex(sig.getroottree(), id_attributes)
     for spec, ref in zip(references, ref_elements, strict=True):
         plan = TransformPlan(
             enveloped=ENVELOPED in transform_uris(spec.transforms),
             c14n=_EXC,
             inclusive_prefixes=spec.inclusive_prefixes,
         )
-        _, data = reference_input(sig, spec.uri, plan, id_attributes)
+        _, data = reference_input(sig, spec.uri, plan, id_attributes, index)
         ref[-1].text = _b64(hashlib.new(spec.digest.hashlib_name, data).digest())
 
     signed_bytes = canonicalize(signed_info, _EXC)

@@ -7,6 +7,7 @@ Certificates are decoded as DER straight from base64 (no PEM round trip, BASELIN
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from cryptography import x509
@@ -119,6 +120,14 @@ def _x509_data(data: etree._Element, certs: list[bytes], crls: list[bytes]) -> N
         # certificate; looking one up is the resolver's business, never a fetch.
 
 
+@functools.lru_cache(maxsize=512)
+def _certificate(der: bytes) -> x509.Certificate:
+    # Signers send the same chain with every document: parse (and decode the names of) each
+    # certificate once. Keyed by the whole DER; certificates are immutable; a refusal is
+    # raised, never cached.
+    return load_der_certificate(der, what="X509Certificate", code="xmldsig.keyinfo")
+
+
 def parse_key_info(key_info: etree._Element | None) -> KeyInfoData:
     """Decode a ds:KeyInfo (or ``None``) into :class:`KeyInfoData`.
 
@@ -152,9 +161,7 @@ def parse_key_info(key_info: etree._Element | None) -> KeyInfoData:
             )
     if len(certs) > _MAX_CERTS:
         raise InvalidInput(f"KeyInfo holds {len(certs)} certificates; limit {_MAX_CERTS}")
-    parsed = tuple(
-        load_der_certificate(der, what="X509Certificate", code="xmldsig.keyinfo") for der in certs
-    )
+    parsed = tuple(_certificate(der) for der in certs)
     return KeyInfoData(
         certificates=parsed,
         certificates_der=tuple(certs),

@@ -20,7 +20,7 @@ from ..errors import ConfigurationError, InvalidInput, InvalidSignature, Unsuppo
 from .c14n import canonicalize
 from .transforms import TransformPlan
 
-__all__ = ["find_by_id", "reference_input"]
+__all__ = ["IdIndex", "find_by_id", "reference_input"]
 
 _MANIFEST = "{http://www.w3.org/2000/09/xmldsig#}Manifest"
 _SIGNED_INFO = "{http://www.w3.org/2000/09/xmldsig#}SignedInfo"
@@ -43,6 +43,15 @@ def _id_xpath(attrs: tuple[str, ...]) -> str:
 _LOCAL = threading.local()
 
 
+def _compiled_any(attrs: tuple[str, ...]) -> etree.XPath:
+    cache: dict[tuple[str, ...], etree.XPath] = _LOCAL.__dict__.setdefault("any_xpaths", {})
+    xp = cache.get(attrs)
+    if xp is None:
+        _id_xpath(attrs)  # validates the names
+        xp = cache[attrs] = etree.XPath("//*[" + " or ".join(f"@{a}" for a in attrs) + "]")
+    return xp
+
+
 def _compiled(attrs: tuple[str, ...]) -> etree.XPath:
     # Compiling costs more than the scan on a 4 KB document; lxml XPath objects must not be
     # shared between threads, so the cache is per thread.
@@ -61,19 +70,49 @@ def find_by_id(doc: etree._ElementTree, value: str, id_attributes: Sequence[str]
     """
     found = _compiled(tuple(id_attributes))(doc, v=value)
     assert isinstance(found, list)
+    return _one(value, [el for el in found if isinstance(el, etree._Element)])
+
+
+def _one(value: str, found: list[etree._Element]) -> etree._Element:
     if len(found) != 1:
         what = "not found" if not found else f"found {len(found)} times (ambiguous)"
         raise InvalidInput(
             f"Reference target #{value} {what}; it must occur exactly once",
             code="xmldsig.reference_target",
         )
-    el = found[0]
-    assert isinstance(el, etree._Element)
-    return el
+    return found[0]
+
+
+class IdIndex:
+    """Every element carrying an allowed id attribute, by value: one document scan serves all
+    the References of a signature (the tree must not change while the index is used).
+
+    Same answers as :func:`find_by_id` (one element per value, else ``InvalidInput``).
+    """
+
+    def __init__(self, doc: etree._ElementTree, id_attributes: Sequence[str]) -> None:
+        attrs = tuple(id_attributes)
+        self._doc = doc
+        self._by_value: dict[str, list[etree._Element]] = {}
+        found = _compiled_any(attrs)(doc)
+        assert isinstance(found, list)
+        for el in found:
+            assert isinstance(el, etree._Element)
+            # An element whose Id and ID are equal is one match, as in the XPath predicate.
+            for v in {el.get(a) for a in attrs} - {None}:
+                self._by_value.setdefault(str(v), []).append(el)
+
+    def serves(self, doc: etree._ElementTree) -> bool:
+        """True when the index was built over ``doc`` (the same underlying document)."""
+        return self._doc.getroot() is doc.getroot()
+
+    def find(self, value: str) -> etree._Element:
+        """The one element whose id is ``value`` (``InvalidInput`` if none or several)."""
+        return _one(value, self._by_value.get(value, []))
 
 
 def _resolve(
-    signature: etree._Element, uri: str, id_attributes: Sequence[str]
+    signature: etree._Element, uri: str, id_attributes: Sequence[str], index: IdIndex | None
 ) -> tuple[etree._Element, etree._Element | etree._ElementTree]:
     doc = signature.getroottree()
     if uri == "":
@@ -87,7 +126,10 @@ def _resolve(
             )
         if not _ID_VALUE.match(value):
             raise InvalidInput(f"Reference URI {uri!r} is not a bare-name id")
-        el = find_by_id(doc, value, id_attributes)
+        if index is not None and index.serves(doc):
+            el = index.find(value)
+        else:
+            el = find_by_id(doc, value, id_attributes)
         return el, el
     # http:, https:, file:, relative paths, urn:…: never fetched, never read.
     raise UnsupportedFeature(
@@ -101,8 +143,12 @@ def reference_input(
     uri: str | None,
     plan: TransformPlan,
     id_attributes: Sequence[str],
+    index: IdIndex | None = None,
 ) -> tuple[etree._Element, bytes]:
     """The referenced element and the canonical octets its digest is computed over.
+
+    ``index``: an :class:`IdIndex` of the document built with the same ``id_attributes``
+    (saves a scan per Reference); ``None`` scans.
 
     Raises:
         UnsupportedFeature: external or XPointer URIs, a missing URI attribute.
@@ -110,7 +156,7 @@ def reference_input(
     """
     if uri is None:
         raise UnsupportedFeature("Reference without URI (application-defined data)")
-    element, node = _resolve(signature, uri, id_attributes)
+    element, node = _resolve(signature, uri, id_attributes, index)
     if element.tag == _MANIFEST or element.tag == _SIGNED_INFO:
         # A Manifest's own References are not checked by core validation (XMLDSig §5.1);
         # returning one as "signed" would hand callers unverified pointers.

@@ -38,7 +38,7 @@ from .algorithms import (
 from .c14n import C14NMethod, canonicalize
 from .transforms import EC_NS, parse_transforms
 from .xmldsig_keyinfo import parse_key_info
-from .xmldsig_refs import reference_input
+from .xmldsig_refs import IdIndex, reference_input
 from .xmldsig_sigmethod import signature_method
 from .xmldsig_types import (
     DS,
@@ -106,9 +106,9 @@ def _spki(key: PublicKey) -> bytes:
     )
 
 
-def _leaf_certificate(certs: tuple[x509.Certificate, ...]) -> x509.Certificate:
+def _leaf_certificate(info: KeyInfoData) -> x509.Certificate:
     """The one certificate that issued none of the others (KeyInfo order is not fixed)."""
-    unique = list({c.public_bytes(serialization.Encoding.DER): c for c in certs}.values())
+    unique = list(dict(zip(info.certificates_der, info.certificates, strict=True)).values())
     leaves = [c for c in unique if not any(o is not c and o.issuer == c.subject for o in unique)]
     if len(leaves) != 1:
         raise InvalidInput(
@@ -133,7 +133,7 @@ def _select_key(
             "KeyInfo has no X509Certificate; KeyValue, KeyName or X509 lookups need a key_resolver",
             code="xmldsig.no_key",
         )
-    leaf = _leaf_certificate(info.certificates)
+    leaf = _leaf_certificate(info)
     leaf_key = _cert_key(leaf)
     if not isinstance(leaf_key, PublicKey):
         raise UnsupportedFeature(
@@ -189,6 +189,7 @@ def _verify_reference(
     ref: etree._Element,
     allowed_digests: frozenset[DigestAlgorithm],
     id_attributes: Sequence[str],
+    index: IdIndex | None,
 ) -> VerifiedReference:
     parts = _elements(ref)
     i = 0
@@ -205,7 +206,7 @@ def _verify_reference(
     expected = b64decode_strict(_leaf_text(dv, "DigestValue"), what="DigestValue")
     plan = parse_transforms(transforms)
     uri = ref.get("URI")
-    element, data = reference_input(signature, uri, plan, id_attributes)
+    element, data = reference_input(signature, uri, plan, id_attributes, index)
     computed = getattr(hashlib, digest_alg.hashlib_name)(data).digest()
     if not hmac.compare_digest(computed, expected):
         raise InvalidSignature(
@@ -313,7 +314,14 @@ def verify_signature(
     _check_key(alg, key, min_rsa_bits)
 
     # (5) References (ETSI EN 319 102-1 §5.2.7: HASH_FAILURE before SIG_CRYPTO_FAILURE).
-    verified = tuple(_verify_reference(signature, r, allowed_digests, id_attributes) for r in refs)
+    index = (
+        IdIndex(signature.getroottree(), id_attributes)
+        if any((r.get("URI") or "").startswith("#") for r in refs)
+        else None
+    )
+    verified = tuple(
+        _verify_reference(signature, r, allowed_digests, id_attributes, index) for r in refs
+    )
 
     # (6) The SignatureValue over the canonical SignedInfo bytes.
     if not verify_with_key(key, sig_value, signed_bytes, alg):
