@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import SystemClock, ensure_aware
+from ..codec.jsoncodec import from_json
 from ..errors import (
     InvalidInput,
     InvalidSignature,
@@ -134,7 +135,6 @@ def _check_one(
 ) -> tuple[SignerRole, Any]:
     """Steps 2-3 for one signature; returns (role, SignatureInfo)."""
     from ..verify import SignatureInfo
-    from .timestamps import verify_timestamp
 
     sig = parsed.signatures[index]
     where = f"/signatures/{index}"
@@ -146,7 +146,10 @@ def _check_one(
     verify_parsed(parsed, index, key, alg, where)
     policy.check_algorithm(alg, key)
     ts_time: dt.datetime | None = None
-    for token in _timestamp_tokens(sig, where):
+    tokens = _timestamp_tokens(sig, where)
+    if tokens:  # imported lazily: timestamps pulls in httpx, which B-B never needs
+        from .timestamps import verify_timestamp
+    for token in tokens:
         info = verify_timestamp(token, sig.signature_b64.encode("ascii"), policy=policy, at=at)
         ts_time = info.time if ts_time is None else min(ts_time, info.time)
     claimed = _claimed_time(sig, where)
@@ -222,7 +225,6 @@ def verify_jades(
     Raises like :func:`pakn_sign.verify.verify`: ``InvalidInput`` for unreadable input,
     ``InvalidSignature`` / ``UntrustedSigner`` / ``IndeterminateError`` / ``PolicyViolation``.
     """
-    from ..codec.jsoncodec import from_json
     from ..verify import VerificationResult
 
     when = _when(at)
@@ -300,8 +302,6 @@ def inspect_jades(
     findings: list[Finding] = []
     kind = doc_id = None
     try:
-        from ..codec.jsoncodec import from_json
-
         doc = from_json(parsed.payload)
         kind, doc_id = doc.kind, str(doc.document_id)
         if len(checked) == len(parsed.signatures):
