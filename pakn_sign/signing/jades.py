@@ -36,9 +36,10 @@ from typing import Any
 from cryptography import x509
 
 from ..clock import SystemClock, ensure_aware
+from ..codec.jsoncodec import from_json, to_json
 from ..errors import ConfigurationError, InvalidInput
 from .algorithms import SignatureAlgorithm
-from .b64 import b64url_encode
+from .b64 import b64url_decode, b64url_encode
 from .jws import signer_header, x5c_for
 from .jws_json import dumps_compact, loads_strict_json
 from .jws_parse import JWSLimits, parse_jws
@@ -68,7 +69,8 @@ _LEVELS = ("B-B", "B-T")
 
 def signing_time_text(at: dt.datetime) -> str:
     """``sigT``: RFC 3339 UTC with ``Z`` and whole seconds (TS 119 182-1 §5.2.1)."""
-    return ensure_aware(at).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    u = ensure_aware(at).astimezone(dt.UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 
 def entry_digest(protected_b64: str, signature_b64: str) -> str:
@@ -93,8 +95,6 @@ def role_of(protected: dict[str, Any]) -> SignerRole:
 
 def _payload_of(document_or_bytes: Any) -> tuple[str, list[dict[str, Any]]]:
     """(payload segment, existing entries) from a model, document bytes or a signed JAdES."""
-    from ..codec.jsoncodec import from_json, to_json
-
     if not isinstance(document_or_bytes, bytes | bytearray):
         return b64url_encode(to_json(document_or_bytes)), []
     data = bytes(document_or_bytes)
@@ -152,7 +152,7 @@ def sign_json(
     existing = _roles(entries)
     check_can_add(existing, the_role)
     alg = algorithm or signer.default_algorithm
-    head, tail = _header_frame(tuple(signer.certificate_chain), alg, the_role)
+    head, tail = _frame(signer.certificate_chain, alg, the_role)
     covers = b""
     if the_role is SignerRole.ORGANISATION:
         digests = [entry_digest(e["protected"], e["signature"]) for e in entries]
@@ -176,6 +176,31 @@ def sign_json(
              b'"}]}')
         )  # fmt: skip
     return dumps_compact({"payload": segment, "signatures": [*entries, entry]})
+
+
+_FRAMES: dict[tuple[int, SignatureAlgorithm, SignerRole], tuple[Any, tuple[bytes, bytes]]] = {}
+
+
+def _frame(
+    chain: Sequence[x509.Certificate], alg: SignatureAlgorithm, role: SignerRole
+) -> tuple[bytes, bytes]:
+    """``_header_frame``, memoised on the identity of a signer's (immutable) chain tuple.
+
+    The lru_cache key hashes every certificate (re-encoding it: ~3 us each); a signer hands
+    back the same tuple each time. Only tuples are memoised (a list could change under us);
+    the entry holds the tuple, so its id is not reused while the entry lives.
+    """
+    if not isinstance(chain, tuple):
+        return _header_frame(tuple(chain), alg, role)
+    key = (id(chain), alg, role)
+    hit = _FRAMES.get(key)
+    if hit is not None and hit[0] is chain:
+        return hit[1]
+    frame = _header_frame(chain, alg, role)
+    if len(_FRAMES) >= 256:
+        _FRAMES.clear()
+    _FRAMES[key] = (chain, frame)
+    return frame
 
 
 @functools.lru_cache(maxsize=256)
@@ -223,8 +248,6 @@ class _Chain:
 
 
 def _roles(entries: Sequence[dict[str, Any]]) -> list[SignerRole]:
-    from .b64 import b64url_decode
-
     roles = []
     for e in entries:
         prot = loads_strict_json(
