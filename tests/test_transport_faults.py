@@ -315,15 +315,18 @@ def test_receiver_down_while_500_queue_then_drained_on_schedule(tmp_path: Path) 
             "three failed attempts each",
             120,
         )
-        first = _snapshot(db)
-        # Every persisted next attempt lies inside the full-jitter window after the failure.
-        failures = {
-            k: dt.datetime.fromisoformat(t)
-            for k, t in _rows(
-                db,
-                "SELECT key, max(at) FROM transitions WHERE to_state='retry-wait' GROUP BY key",
-            )
+        # One statement, so one consistent read: each row with the time of its last failure.
+        rows = _rows(
+            db,
+            "SELECT o.message_id, o.state, o.attempts, o.next_attempt_at, (SELECT max(t.at)"
+            " FROM transitions t WHERE t.key = o.message_id AND t.to_state = 'retry-wait')"
+            " FROM outbox o",
+        )
+        first = {
+            m: (s, a, None if t is None else dt.datetime.fromisoformat(t)) for m, s, a, t, _ in rows
         }
+        failures = {m: dt.datetime.fromisoformat(f) for m, _, _, _, f in rows if f is not None}
+        # Every persisted next attempt lies inside the full-jitter window after the failure.
         checked = 0
         for mid, (state, attempts, nxt) in first.items():
             if state != "retry-wait":
