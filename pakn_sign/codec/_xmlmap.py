@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from ..errors import InvalidInput, SchemaError
 from ._xmlplan import (
     NS,
-    FieldSpec,
     ListShape,
     ModelPlan,
     ModelShape,
@@ -130,26 +129,29 @@ def _elements(el: etree._Element) -> list[etree._Element]:
     return out
 
 
+_BOOLS = {"true": True, "1": True, "false": False, "0": False}
+_SPECIAL_FLOATS = {"INF": "inf", "-INF": "-inf", "NaN": "nan"}
+
+
 def _scalar(el: etree._Element, shape: ScalarShape) -> Any:
     if len(el):
         _elements(el)
         raise SchemaError("expected text, found child elements", location=location_of(el))
     text = el.text or ""
+    kind = shape.json
+    if kind == "str":
+        return text
     try:
-        if shape.json == "bool":
-            if text not in ("true", "false", "1", "0"):
-                raise ValueError(text)
-            return text in ("true", "1")
-        if shape.json == "int":
+        if kind == "bool":
+            return _BOOLS[text]
+        if kind == "int":
             return int(text.strip())
-        if shape.json == "float":
-            value = text.strip()
-            return float({"INF": "inf", "-INF": "-inf", "NaN": "nan"}.get(value, value))
-    except ValueError:
+        value = text.strip()
+        return float(_SPECIAL_FLOATS.get(value, value))
+    except (KeyError, ValueError):
         raise SchemaError(
             f"expected {shape.json}, found {text[:40]!r}", location=location_of(el)
         ) from None
-    return text
 
 
 def _decode_value(el: etree._Element, shape: Shape, node: Node) -> Any:
@@ -189,12 +191,25 @@ def _decode_member(el: etree._Element, shape: UnionShape, node: Node) -> dict[st
 
 def _decode_fields(el: etree._Element, plan: ModelPlan, node: Node) -> dict[str, Any]:
     obj: dict[str, Any] = dict(plan.implied)
-    for child in _elements(el):
-        spec: FieldSpec | None = plan.field_by_tag(child.tag)
-        if spec is None or spec.name in obj:
-            raise SchemaError("unexpected element", location=location_of(child))
-        sub = node.children[spec.name] = Node(child)
-        obj[spec.name] = _decode_value(child, spec.shape, sub)
+    by_tag = plan.by_tag
+    children = node.children
+    try:
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str):
+                _elements(el)  # raises: comments and PIs are refused
+            spec = by_tag.get(tag)
+            if spec is None or spec.name in obj:
+                raise SchemaError("unexpected element", location=location_of(child))
+            sub = children[spec.name] = Node(child)
+            shape = spec.shape
+            if type(shape) is ScalarShape:
+                obj[spec.name] = _scalar(child, shape)
+            else:
+                obj[spec.name] = _decode_value(child, shape, sub)
+    except (SchemaError, InvalidInput):
+        _elements(el)  # a comment or PI here is reported first, whatever came before it
+        raise
     return obj
 
 
@@ -216,7 +231,7 @@ def decode_model(
     obj = _decode_fields(el, model_plan(cls, implied), root)
     try:
         # JSON mode: strict models take ISO datetimes and enum values as JSON strings.
-        return cls.model_validate_json(json.dumps(obj, ensure_ascii=False), context=context)
+        return cls.model_validate_json(to_json(obj), context=context)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         where = root.locate(tuple(err["loc"]))

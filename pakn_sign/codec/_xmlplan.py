@@ -19,7 +19,7 @@ import enum
 import functools
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel
@@ -122,13 +122,15 @@ class ModelPlan:
     fields: tuple[FieldSpec, ...]
     implied: dict[str, Any]
     """Fields not written because the element name implies them (discriminator -> value)."""
+    by_tag: dict[str, FieldSpec] = field(default_factory=dict)
+    """Clark tag -> field (filled from ``fields``)."""
+
+    def __post_init__(self) -> None:
+        self.by_tag.update((spec.tag, spec) for spec in self.fields)
 
     def field_by_tag(self, tag: str) -> FieldSpec | None:
         """The field whose element has this Clark tag."""
-        for spec in self.fields:
-            if spec.tag == tag:
-                return spec
-        return None
+        return self.by_tag.get(tag)
 
 
 def _unwrap(ann: Any) -> tuple[Any, list[Any]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lxml import etree
@@ -122,9 +123,24 @@ def split_signed(
     return kids[0], sigs
 
 
+_HAS_XSI = f"boolean(descendant-or-self::*/@*[namespace-uri() = '{_XSI_NS}'])"
+_LOCAL = threading.local()
+
+
+def _has_xsi(root: etree._Element) -> bool:
+    # lxml evaluators lock per call: one per thread, compiled once.
+    xp = getattr(_LOCAL, "xsi", None)
+    if xp is None:
+        xp = _LOCAL.xsi = etree.XPath(_HAS_XSI)
+    return bool(xp(root))
+
+
 def _refuse_xsi(root: etree._Element) -> None:
     # XSD 1.0 §2.6: xsi:type could substitute types and xsi:schemaLocation names schemas
-    # to fetch; neither has a place in a PAKN document.
+    # to fetch; neither has a place in a PAKN document. One libxml2 scan; the walk below
+    # only names the element.
+    if not _has_xsi(root):
+        return
     for el in root.iter(tag=etree.Element):
         for name in el.attrib:
             if etree.QName(name).namespace == _XSI_NS:
