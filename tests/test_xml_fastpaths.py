@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -173,3 +173,41 @@ def test_certificate_objects_reused_across_parses() -> None:
     first, second = parse_key_info(ki), parse_key_info(ki)
     assert first.certificates[0] is second.certificates[0]
     assert first.certificates_der == (der,)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_canonical_text_equals_lxml_exclusive_c14n(data: st.DataObject) -> None:
+    """encode_model_c14n is byte for byte what a verifier's C14N makes of the element."""
+    from strategies import DOCUMENT_STRATEGIES
+
+    from pakn_sign.codec import _xmlmap, xmlcodec
+
+    doc = data.draw(st.sampled_from(sorted(DOCUMENT_STRATEGIES)).flatmap(DOCUMENT_STRATEGIES.get))
+    text = _xmlmap.encode_model_c14n(doc, implied=xmlcodec._IMPLIED, element_id="pakn-doc")
+    tree_c14n = etree.tostring(
+        xmlcodec.to_xml_element(doc, element_id="pakn-doc"), method="c14n", exclusive=True
+    )
+    assert text.encode() == tree_c14n
+    # and what the signed container's parser sees (the container declares pakn: too)
+    wrapped = etree.fromstring(f'<pakn:Signed xmlns:pakn="{xmlcodec.NS}">{text}</pakn:Signed>')
+    assert etree.tostring(wrapped[0], method="c14n", exclusive=True) == tree_c14n
+
+
+def test_canonical_text_escapes_markup_and_cr() -> None:
+    from conftest import example_documents
+
+    from pakn_sign.codec import _xmlmap, xmlcodec
+
+    petition = next(d for d in example_documents() if d.kind == "petition")
+    doc = petition.model_copy(update={"title": "a & b < c > d \" e ' f \r\n g\th ệ"})
+    text = _xmlmap.encode_model_c14n(doc, implied=xmlcodec._IMPLIED)
+    assert "<pakn:Title>a &amp; b &lt; c &gt; d \" e ' f &#xD;\n g\th ệ</pakn:Title>" in text
+    assert text.encode() == etree.tostring(
+        xmlcodec.to_xml_element(doc), method="c14n", exclusive=True
+    )
+    with pytest.raises(InvalidInput) as err:
+        _xmlmap.encode_model_c14n(
+            petition.model_copy(update={"title": "x\x0by"}), implied=xmlcodec._IMPLIED
+        )
+    assert err.value.location == "/Petition/Title"

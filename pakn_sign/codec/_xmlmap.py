@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from ._xmlplan import (
 )
 from ._xmlschema import location_of
 
-__all__ = ["Node", "decode_model", "encode_model"]
+__all__ = ["Node", "decode_model", "encode_model", "encode_model_c14n"]
 
 
 # -- encoding ------------------------------------------------------------------------------
@@ -41,59 +42,102 @@ def _text(value: Any) -> str:
     raise TypeError(f"no XML text form for {type(value).__name__}")
 
 
-def _set_text(el: etree._Element, text: str, where: str) -> None:
-    try:
-        el.text = text
-    except ValueError as exc:
-        # XML 1.0 §2.2: control characters (other than tab, LF, CR) have no representation.
+# -- canonical text --------------------------------------------------------------------------
+
+# XML 1.0 §2.2 Char, as lxml enforces it on element text (no C0 controls but tab, LF, CR;
+# no U+FFFE/U+FFFF); surrogates cannot be encoded at all.
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _c14n_text(text: str, path: list[str]) -> str:
+    """Text as Canonical XML 1.0 §2.3 writes it: ``&``, ``<``, ``>`` and CR escaped."""
+    if _NOT_XML_CHAR.search(text):
         raise InvalidInput(
-            f"text cannot be represented in XML 1.0: {exc}", location=where
-        ) from None
+            "text cannot be represented in XML 1.0: All strings must be XML compatible: "
+            "Unicode or ASCII, no NULL bytes or control characters",
+            location="".join(path),
+        )
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        text = (
+            text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("\r", "&#xD;")
+        )
+    return text
 
 
-def _encode_value(parent: etree._Element, shape: Shape, model: Any, data: Any, where: str) -> None:
-    """Fill ``parent`` with ``model`` (the Python value) whose JSON form is ``data``."""
-    if isinstance(shape, ScalarShape):
-        _set_text(parent, _text(data), where)
+def _c14n_value(out: list[str], shape: Shape, model: Any, data: Any, path: list[str]) -> None:
+    if type(shape) is ScalarShape:
+        out.append(_c14n_text(_text(data), path))
     elif isinstance(shape, ModelShape):
-        _encode_fields(parent, model_plan(shape.cls), model, data, where)
+        _c14n_fields(out, model_plan(shape.cls), model, data, path)
     elif isinstance(shape, UnionShape):
         local = type(model).__name__
-        child = etree.SubElement(parent, qname(local))
-        _encode_fields(child, member_plan(shape, type(model)), model, data, f"{where}/{local}")
+        path.append("/" + local)
+        out.append(f"<pakn:{local}>")
+        _c14n_fields(out, member_plan(shape, type(model)), model, data, path)
+        out.append(f"</pakn:{local}>")
+        path.pop()
     else:
-        _encode_list(parent, shape, model, data, where)
+        assert isinstance(shape, ListShape)
+        item_local = shape.item_local
+        for i, (item_model, item_data) in enumerate(zip(model, data, strict=True)):
+            path.append(f"[{i}]")
+            if item_local is None:  # a union: the member element is the item
+                _c14n_value(out, shape.item, item_model, item_data, path)
+            else:
+                out.append(f"<pakn:{item_local}>")
+                _c14n_value(out, shape.item, item_model, item_data, path)
+                out.append(f"</pakn:{item_local}>")
+            path.pop()
 
 
-def _encode_list(
-    parent: etree._Element, shape: ListShape, model: Any, data: Any, where: str
-) -> None:
-    for i, (item_model, item_data) in enumerate(zip(model, data, strict=True)):
-        if shape.item_local is None:  # a union: the member element is the item
-            _encode_value(parent, shape.item, item_model, item_data, f"{where}[{i}]")
-            continue
-        child = etree.SubElement(parent, qname(shape.item_local))
-        _encode_value(child, shape.item, item_model, item_data, f"{where}[{i}]")
-
-
-def _encode_fields(
-    el: etree._Element, plan: ModelPlan, model: BaseModel, data: dict[str, Any], where: str
+def _c14n_fields(
+    out: list[str], plan: ModelPlan, model: BaseModel, data: dict[str, Any], path: list[str]
 ) -> None:
     for spec in plan.fields:
         value = getattr(model, spec.name)
         if value is None:
             continue
-        child = etree.SubElement(el, spec.tag)
-        _encode_value(child, spec.shape, value, data[spec.name], f"{where}/{spec.local}")
+        path.append("/" + spec.local)
+        out.append(f"<pakn:{spec.local}>")
+        _c14n_value(out, spec.shape, value, data[spec.name], path)
+        out.append(f"</pakn:{spec.local}>")
+        path.pop()
+
+
+def encode_model_c14n(
+    model: BaseModel, *, implied: frozenset[str], element_id: str | None = None
+) -> str:
+    """Exclusive C14N 1.0 of ``encode_model(model)`` (with ``Id=element_id``), built as text.
+
+    The same elements and text as :func:`encode_model`, written as Canonical XML writes
+    them (empty elements as start-end pairs, the ``pakn`` namespace declared on the root,
+    C14N escaping): the exact octets a Reference to the element digests, with no tree.
+    ``element_id`` must already be an NCName (checked by the caller).
+    """
+    local = type(model).__name__
+    out = [f'<pakn:{local} xmlns:pakn="{NS}"']
+    if element_id is not None:
+        out.append(f' Id="{element_id}"')
+    out.append(">")
+    data = model.model_dump(mode="json")
+    _c14n_fields(out, model_plan(type(model), implied), model, data, ["/" + local])
+    out.append(f"</pakn:{local}>")
+    return "".join(out)
+
+
+_OWN_TEXT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def encode_model(model: BaseModel, *, implied: frozenset[str]) -> etree._Element:
-    """The element of ``model`` (named after its class), its ``implied`` fields left out."""
-    local = type(model).__name__
-    root = etree.Element(qname(local), nsmap={"pakn": NS})
-    data = model.model_dump(mode="json")
-    _encode_fields(root, model_plan(type(model), implied), model, data, f"/{local}")
-    return root
+    """The element of ``model`` (named after its class), its ``implied`` fields left out.
+
+    Parsed from :func:`encode_model_c14n` (our own escaped text: one mapping, and as fast
+    as building element by element).
+    """
+    return etree.fromstring(encode_model_c14n(model, implied=implied), parser=_OWN_TEXT)
 
 
 # -- decoding ------------------------------------------------------------------------------
