@@ -133,7 +133,11 @@ def _run_point(base: Path, point: str, n: int) -> None:
     with _processes() as procs:
         rx = serve_process(bed, MINISTRY, fault=spec if on_receiver else None)
         procs.append(rx.start(ready="READY"))
-        tx = send_many_process(bed, VPCP, MINISTRY, n, fault=None if on_receiver else spec)
+        # Parts of two 256 KiB chunks, so that mid_upload dies with half a part on the wire.
+        extra = ["--size", str(300_000)] if point == "sender.mid_upload" else []
+        tx = send_many_process(
+            bed, VPCP, MINISTRY, n, fault=None if on_receiver else spec, extra=extra
+        )
         procs.append(tx.start())
         victim = rx if on_receiver else tx
         assert victim.proc is not None
@@ -145,7 +149,7 @@ def _run_point(base: Path, point: str, n: int) -> None:
         if on_receiver:
             procs.append(serve_process(bed, MINISTRY, tag="-restarted").start(ready="READY"))
         else:
-            tx = send_many_process(bed, VPCP, MINISTRY, n, tag="-restarted")
+            tx = send_many_process(bed, VPCP, MINISTRY, n, tag="-restarted", extra=extra)
             procs.append(tx.start())
         assert tx.wait(timeout=240) == 0, tx.tail()
         _wait(lambda: _handled(bed) >= n, "the handler to process every message")
