@@ -478,3 +478,31 @@ def test_attack_embedded_certificate_with_unknown_version(test_pki: TestPKI, tok
     forged = token.replace(v3, bytes.fromhex("a00302015e"), 1)
     with pytest.raises(InvalidInput, match="not a DER certificate"):
         verify_timestamp(forged, DATA, policy=test_pki.policy(), at=PKI_NOW)
+
+
+def test_attack_ed25519_token_with_weak_message_digest(test_pki: TestPKI) -> None:
+    # RFC 8419 §3: Ed25519 SignerInfos use SHA-512 for messageDigest; an MD5 messageDigest
+    # under a valid Ed25519 signature must not bind the TSTInfo.
+    key = generate_key("ed25519")
+    cert = issue_certificate(
+        issuer_of(test_pki),
+        key.public_key(),
+        simple_name("ED25519 TSA"),
+        CertProfile.TSA,
+        not_before=PKI_NOW - 30 * DAY,
+        not_after=PKI_NOW + 365 * DAY,
+    )
+    tok = sign_tst_info(tst_info_over(DATA), LocalKeySigner(key, [cert]))
+    policy = test_pki.policy()
+    assert verify_timestamp(tok, DATA, policy=policy, at=PKI_NOW).tsa_certificate == cert
+    econtent = bytes(cms.ContentInfo.load(tok)["content"]["encap_content_info"]["content"].contents)
+
+    def md5(si: cms.SignerInfo) -> None:
+        si["digest_algorithm"] = {"algorithm": "md5"}
+        for attr in si["signed_attrs"]:
+            if attr["type"].native == "message_digest":
+                attr["values"] = [hashlib.md5(econtent).digest()]
+
+    forged = resign(tok, key, md5)
+    with pytest.raises(UnsupportedFeature, match="md5"):
+        verify_timestamp(forged, DATA, policy=policy, at=PKI_NOW)

@@ -175,6 +175,8 @@ def _signature_algorithm(signer_info: cms.SignerInfo) -> SignatureAlgorithm:
     digest_name = signer_info["digest_algorithm"]["algorithm"].native
     algo = sig_alg.signature_algo
     if algo == "ed25519":
+        if digest_name != "sha512":  # RFC 8419 §3: messageDigest is SHA-512 with Ed25519
+            raise UnsupportedFeature(f"token digest {digest_name} with Ed25519 (needs sha512)")
         return SignatureAlgorithm.ED25519
     if algo not in _FAMILIES or digest_name not in _DIGESTS:
         raise UnsupportedFeature(f"token signature algorithm {algo}/{digest_name} is not supported")
