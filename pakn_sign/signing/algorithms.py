@@ -105,18 +105,12 @@ class SignatureAlgorithm(enum.Enum):
     @property
     def key_type(self) -> KeyType:
         """The key family this algorithm requires."""
-        if self.name.startswith("RSA"):
-            return KeyType.RSA
-        if self.name.startswith("ECDSA"):
-            return KeyType.EC
-        return KeyType.ED25519
+        return _KEY_TYPES[self]
 
     @property
     def digest(self) -> DigestAlgorithm | None:
         """The message digest used, or ``None`` for Ed25519 (hashes internally)."""
-        if self is SignatureAlgorithm.ED25519:
-            return None
-        return DigestAlgorithm[self.name.rsplit("_", 1)[1]]
+        return _DIGESTS[self]
 
     @property
     def is_pss(self) -> bool:
@@ -139,10 +133,10 @@ class SignatureAlgorithm(enum.Enum):
     @classmethod
     def from_jws(cls, name: str) -> SignatureAlgorithm:
         """Look up by JWS ``alg``; ``none``, HS* and unknown names raise ``UnsupportedFeature``."""
-        for alg, jws in _JWS_NAMES.items():
-            if jws == name:
-                return alg
-        raise UnsupportedFeature(f"JWS algorithm {name!r} is not supported")
+        alg = _BY_JWS_NAME.get(name) if isinstance(name, str) else None
+        if alg is None:
+            raise UnsupportedFeature(f"JWS algorithm {name!r} is not supported")
+        return alg
 
 
 _JWS_NAMES = {
@@ -158,6 +152,20 @@ _JWS_NAMES = {
     SignatureAlgorithm.ED25519: "EdDSA",
 }
 
+_BY_JWS_NAME = {jws: alg for alg, jws in _JWS_NAMES.items()}
+# Per-member facts as tables (verify and sign look them up several times per signature).
+_KEY_TYPES = {
+    a: KeyType.RSA
+    if a.name.startswith("RSA")
+    else KeyType.EC
+    if a.name.startswith("ECDSA")
+    else KeyType.ED25519
+    for a in SignatureAlgorithm
+}
+_DIGESTS: dict[SignatureAlgorithm, DigestAlgorithm | None] = {
+    a: None if a is SignatureAlgorithm.ED25519 else DigestAlgorithm[a.name.rsplit("_", 1)[1]]
+    for a in SignatureAlgorithm
+}
 
 # --- primitives shared by every format (sign with a key object; verify with a public key) ---
 
@@ -168,6 +176,20 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519Public
 
 def key_type_of(key: PublicKey | PrivateKey) -> KeyType:
     """The family of a key; other key types (DSA, X448…) raise ``UnsupportedFeature``."""
+    known = _KEY_TYPE_BY_CLASS.get(type(key))
+    if known is not None:
+        return known
+    found = _key_type_by_isinstance(key)
+    if key.__class__ is type(key):  # not a proxy (a spec'd mock) posing as another class
+        _KEY_TYPE_BY_CLASS[type(key)] = found
+    return found
+
+
+# isinstance against the ABC unions costs ~1 us a call; the answer depends only on the class.
+_KEY_TYPE_BY_CLASS: dict[type, KeyType] = {}
+
+
+def _key_type_by_isinstance(key: PublicKey | PrivateKey) -> KeyType:
     if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
         return KeyType.RSA
     if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
