@@ -7,6 +7,7 @@ import json
 import socket
 from pathlib import Path
 
+import jsonschema
 import pytest
 from certs_helpers import Chain, make_chain, make_crl
 from conftest import ROOT
@@ -140,7 +141,6 @@ def test_verify_revocation_off_passes(capsys, files):
 
 
 def test_verify_json_matches_schema_and_html_written(capsys, files, tmp_path):
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "schemas" / "report.schema.json").read_text("utf-8"))
     html = tmp_path / "r.html"
     code, out, _ = run(

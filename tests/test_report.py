@@ -8,6 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 from certs_helpers import UID, make_chain, make_crl, name
 from conftest import ROOT, require_tool
@@ -25,8 +26,6 @@ from pakn_sign.trust.report import (
     SubIndication,
     ValidationReport,
 )
-
-jsonschema = pytest.importorskip("jsonschema")
 
 AT = dt.datetime(2026, 6, 1, 2, 30, tzinfo=dt.UTC)
 SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text("utf-8"))
