@@ -506,3 +506,21 @@ def test_attack_ed25519_token_with_weak_message_digest(test_pki: TestPKI) -> Non
     forged = resign(tok, key, md5)
     with pytest.raises(UnsupportedFeature, match="md5"):
         verify_timestamp(forged, DATA, policy=policy, at=PKI_NOW)
+
+
+def test_attack_rsa1024_tsa_key_through_a_bare_signer(test_pki: TestPKI) -> None:
+    # New tokens follow the rule for new signatures whatever Signer implementation signs.
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(65537, 1024)
+    cert = issue_certificate(
+        issuer_of(test_pki),
+        key.public_key(),
+        simple_name("WEAK TSA"),
+        CertProfile.TSA,
+        not_before=PKI_NOW - 30 * DAY,
+        not_after=PKI_NOW + 365 * DAY,
+    )
+    bare = ForgingSigner([cert], key)  # signs with exactly the key it presents, no checks
+    with pytest.raises(ConfigurationError, match="RSA-1024"):
+        sign_tst_info(tst_info_over(DATA), bare)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ..errors import PaknSignError
 from .algorithms import KeyType, SignatureAlgorithm, key_type_of, raw_ecdsa_to_der
-from .signers import Signer
+from .signers import Signer, check_new_signature_algorithm
 
 __all__ = [
     "ALLOWED_REQUEST_DIGESTS",
@@ -55,11 +55,15 @@ def _signature_choice(signer: Signer) -> tuple[SignatureAlgorithm, str, str]:
     public = signer.certificate_chain[0].public_key()
     kind = key_type_of(public)  # type: ignore[arg-type]
     if kind is KeyType.RSA:
-        return SignatureAlgorithm.RSA_SHA256, "sha256", "sha256_rsa"
-    if kind is KeyType.EC:
-        return SignatureAlgorithm.ECDSA_SHA256, "sha256", "sha256_ecdsa"
-    # RFC 8419 §3: Ed25519 in CMS uses SHA-512 for the message digest attribute.
-    return SignatureAlgorithm.ED25519, "sha512", "ed25519"
+        choice = SignatureAlgorithm.RSA_SHA256, "sha256", "sha256_rsa"
+    elif kind is KeyType.EC:
+        choice = SignatureAlgorithm.ECDSA_SHA256, "sha256", "sha256_ecdsa"
+    else:
+        # RFC 8419 §3: Ed25519 in CMS uses SHA-512 for the message digest attribute.
+        choice = SignatureAlgorithm.ED25519, "sha512", "ed25519"
+    # Any Signer implementation, not only LocalKeySigner: no RSA < 2048 for new tokens.
+    check_new_signature_algorithm(choice[0], public)  # type: ignore[arg-type]
+    return choice
 
 
 def sign_tst_info(tst_info: tsp.TSTInfo, signer: Signer, *, include_certs: bool = True) -> bytes:
