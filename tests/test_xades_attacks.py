@@ -11,6 +11,7 @@ from cryptography.x509 import ocsp
 from xades_helpers import DS, PAKN, PERSONAL, SEAL, XADES, answer, signatures, tobytes, tree
 
 import pakn_sign.signing.xades as xades_mod
+from pakn_sign.codec.xmlcodec import to_xml
 from pakn_sign.errors import (
     IndeterminateError,
     InvalidInput,
@@ -135,7 +136,8 @@ def test_attack_signing_certificate_v2_mismatch(test_pki, monkeypatch):
         return real(**kw)
 
     monkeypatch.setattr(xades_mod, "build_qualifying_properties", lying)
-    signed = sign_xml(answer(), test_pki.signer(PERSONAL), role="personal", at=NOW)
+    # Bytes take the tree path (add_xades_signature), where the lie is patched in.
+    signed = sign_xml(to_xml(answer()), test_pki.signer(PERSONAL), role="personal", at=NOW)
     with pytest.raises(IndeterminateError) as err:
         verify(signed, policy=test_pki.policy(), at=NOW)
     assert err.value.sub_indication == "NO_SIGNING_CERTIFICATE_FOUND"
@@ -265,7 +267,7 @@ def test_attack_data_object_format_names_no_reference(test_pki, monkeypatch):
         return real(**kw)
 
     monkeypatch.setattr(xades_mod, "build_qualifying_properties", misdirected)
-    signed = sign_xml(answer(), test_pki.signer(PERSONAL), role="personal", at=NOW)
+    signed = sign_xml(to_xml(answer()), test_pki.signer(PERSONAL), role="personal", at=NOW)
     with pytest.raises(InvalidSignature, match="DataObjectFormat"):
         verify(signed, policy=test_pki.policy(), at=NOW)
 

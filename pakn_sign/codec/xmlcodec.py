@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from lxml import etree
 
 from ..errors import ConfigurationError, InvalidInput, SchemaError
-from ._xmlmap import decode_model, encode_model
+from ._xmlmap import decode_model, encode_model, encode_model_c14n
 from ._xmlplan import NS, qname
 from ._xmlschema import DSIG_NS, location_of, validate_schema
 from .xmlparse import DEFAULT_LIMITS, XmlLimits, parse_xml
@@ -35,6 +35,7 @@ __all__ = [
     "document_from_element",
     "from_xml",
     "split_signed",
+    "to_canonical_xml",
     "to_xml",
     "to_xml_element",
 ]
@@ -59,6 +60,14 @@ def _by_name() -> dict[str, type[Any]]:
     return {cls.__name__: cls for cls in _types().values()}
 
 
+def _check_encodable(doc: Document, element_id: str | None) -> None:
+    if _by_name().get(type(doc).__name__) is not type(doc):
+        raise ConfigurationError(f"not a PAKN document model: {type(doc).__name__}")
+    if element_id is not None and not _NCNAME.fullmatch(element_id):
+        # xs:ID is an NCName (Namespaces in XML 1.0 §3): no colon, no leading digit.
+        raise ConfigurationError(f"element_id {element_id!r} is not an XML NCName")
+
+
 def to_xml_element(doc: Document, *, element_id: str | None = None) -> etree._Element:
     """The document as an element tree, built directly from the model.
 
@@ -71,15 +80,23 @@ def to_xml_element(doc: Document, *, element_id: str | None = None) -> etree._El
         InvalidInput: a text value has characters XML 1.0 cannot carry.
         ConfigurationError: not a document model, or ``element_id`` is not an NCName.
     """
-    if _by_name().get(type(doc).__name__) is not type(doc):
-        raise ConfigurationError(f"not a PAKN document model: {type(doc).__name__}")
-    if element_id is not None and not _NCNAME.fullmatch(element_id):
-        # xs:ID is an NCName (Namespaces in XML 1.0 §3): no colon, no leading digit.
-        raise ConfigurationError(f"element_id {element_id!r} is not an XML NCName")
+    _check_encodable(doc, element_id)
     root = encode_model(doc, implied=_IMPLIED)
     if element_id is not None:
         root.set("Id", element_id)
     return root
+
+
+def to_canonical_xml(doc: Document, *, element_id: str | None = None) -> str:
+    """Exclusive C14N 1.0 of ``to_xml_element(doc, element_id=...)``, as text, with no tree.
+
+    The octets a same-document Reference to the element digests (XMLDSig §4.4.3.3).
+
+    Raises:
+        InvalidInput, ConfigurationError: as :func:`to_xml_element`.
+    """
+    _check_encodable(doc, element_id)
+    return encode_model_c14n(doc, implied=_IMPLIED, element_id=element_id)
 
 
 def to_xml(doc: Document, *, element_id: str | None = None) -> bytes:

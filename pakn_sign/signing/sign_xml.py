@@ -1,7 +1,8 @@
 """``sign_xml``: sign a PAKN document (model or XML bytes) as XAdES in ``<pakn:Signed>``.
 
-A model is built into the tree directly (``to_xml_element``; no serialise-then-parse)
-and the result is serialised once, as UTF-8 (DESIGN.md §9). Bytes are parsed once with
+A model at level B-B is written as canonical text with no tree at all (:mod:`.xades_text`);
+at B-T/B-LT it is built into the tree directly (``to_xml_element``; no serialise-then-
+parse) and the result is serialised once, as UTF-8 (DESIGN.md §9). Bytes are parsed once with
 the hardened parser. Signing an already signed document appends a signature: an
 organisation seal over the personal signature(s); a personal signature over an
 organisation signature is refused (Decree 30/2020 Art. 32).
@@ -22,6 +23,7 @@ from .signers import Signer
 from .timestamps import TimestampAuthority
 from .xades import DOCUMENT_ID, PAKN_NS, RevocationSource, XAdESLevel, add_xades_signature
 from .xades_order import SignerRole
+from .xades_text import sign_model_b_b
 
 if TYPE_CHECKING:
     from ..trust.policy import TrustPolicy
@@ -92,6 +94,9 @@ def sign_xml(
     the_level = level if isinstance(level, XAdESLevel) else XAdESLevel.parse(level)
     if isinstance(document_or_bytes, bytes | bytearray | memoryview):
         container = _container_from_bytes(bytes(document_or_bytes))
+    elif the_level is XAdESLevel.B_B:
+        # The common case needs no tree: canonical text throughout (signing/xades_text).
+        return sign_model_b_b(document_or_bytes, signer, role=the_role, signing_time=when)
     else:
         container = _container_from_model(document_or_bytes)
     source = None
