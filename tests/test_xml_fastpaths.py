@@ -246,3 +246,21 @@ def test_text_signature_equals_tree_signature(algorithm: str, role: str, tmp_pat
                 value.text = ""
         c14n = [etree.tostring(r, method="c14n", exclusive=True) for r in (fast, tree)]
         assert c14n[0] == c14n[1], doc.kind
+
+
+def test_canonical_text_refusal_names_the_list_item() -> None:
+    from conftest import example_documents
+
+    from pakn_sign.codec import _xmlmap, xmlcodec
+
+    petition = next(d for d in example_documents() if getattr(d, "attachments", None))
+    items = list(petition.attachments)
+    items[-1] = items[-1].model_copy(update={"name": "a\x00b"})
+    bad = petition.model_copy(update={"attachments": tuple(items)})
+    with pytest.raises(InvalidInput) as err:
+        _xmlmap.encode_model_c14n(bad, implied=xmlcodec._IMPLIED)
+    where = f"/{type(bad).__name__}/Attachments[{len(items) - 1}]/Name"
+    assert err.value.location == where
+    with pytest.raises(InvalidInput) as err:
+        xmlcodec.to_xml_element(bad)
+    assert err.value.location == where

@@ -47,64 +47,80 @@ def _text(value: Any) -> str:
 # XML 1.0 §2.2 Char, as lxml enforces it on element text (no C0 controls but tab, LF, CR;
 # no U+FFFE/U+FFFF); surrogates cannot be encoded at all.
 _NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Anything that needs escaping or refusing: most text has none (one C-level scan)."""
 
 
-def _c14n_text(text: str, path: list[str]) -> str:
+class _BadText(Exception):
+    """Unrepresentable text; carries the element path, filled in while unwinding."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.path: list[str] = []
+
+
+def _c14n_text(text: str) -> str:
     """Text as Canonical XML 1.0 §2.3 writes it: ``&``, ``<``, ``>`` and CR escaped."""
+    if _SPECIAL.search(text) is None:
+        return text
     if _NOT_XML_CHAR.search(text):
-        raise InvalidInput(
-            "text cannot be represented in XML 1.0: All strings must be XML compatible: "
-            "Unicode or ASCII, no NULL bytes or control characters",
-            location="".join(path),
-        )
-    if "&" in text or "<" in text or ">" in text or "\r" in text:
-        text = (
-            text.replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-            .replace("\r", "&#xD;")
-        )
-    return text
+        raise _BadText
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
+    )
 
 
-def _c14n_value(out: list[str], shape: Shape, model: Any, data: Any, path: list[str]) -> None:
+def _scalar_text(data: Any) -> str:
+    return _c14n_text(data if type(data) is str else _text(data))
+
+
+def _c14n_value(out: list[str], shape: Shape, model: Any, data: Any) -> None:
     if type(shape) is ScalarShape:
-        out.append(_c14n_text(_text(data), path))
-    elif isinstance(shape, ModelShape):
-        _c14n_fields(out, model_plan(shape.cls), model, data, path)
-    elif isinstance(shape, UnionShape):
+        out.append(_scalar_text(data))
+    elif type(shape) is ModelShape:
+        _c14n_fields(out, model_plan(shape.cls), model, data)
+    elif type(shape) is UnionShape:
         local = type(model).__name__
-        path.append("/" + local)
         out.append(f"<pakn:{local}>")
-        _c14n_fields(out, member_plan(shape, type(model)), model, data, path)
+        try:
+            _c14n_fields(out, member_plan(shape, type(model)), model, data)
+        except _BadText as exc:
+            exc.path.append("/" + local)
+            raise
         out.append(f"</pakn:{local}>")
-        path.pop()
     else:
         assert isinstance(shape, ListShape)
         item_local = shape.item_local
         for i, (item_model, item_data) in enumerate(zip(model, data, strict=True)):
-            path.append(f"[{i}]")
-            if item_local is None:  # a union: the member element is the item
-                _c14n_value(out, shape.item, item_model, item_data, path)
-            else:
-                out.append(f"<pakn:{item_local}>")
-                _c14n_value(out, shape.item, item_model, item_data, path)
-                out.append(f"</pakn:{item_local}>")
-            path.pop()
+            try:
+                if item_local is None:  # a union: the member element is the item
+                    _c14n_value(out, shape.item, item_model, item_data)
+                else:
+                    out.append(f"<pakn:{item_local}>")
+                    _c14n_value(out, shape.item, item_model, item_data)
+                    out.append(f"</pakn:{item_local}>")
+            except _BadText as exc:
+                exc.path.append(f"[{i}]")
+                raise
 
 
-def _c14n_fields(
-    out: list[str], plan: ModelPlan, model: BaseModel, data: dict[str, Any], path: list[str]
-) -> None:
+def _c14n_fields(out: list[str], plan: ModelPlan, model: BaseModel, data: dict[str, Any]) -> None:
     for spec in plan.fields:
-        value = getattr(model, spec.name)
+        name = spec.name
+        value = getattr(model, name)
         if value is None:
             continue
-        path.append("/" + spec.local)
-        out.append(f"<pakn:{spec.local}>")
-        _c14n_value(out, spec.shape, value, data[spec.name], path)
-        out.append(f"</pakn:{spec.local}>")
-        path.pop()
+        try:
+            shape = spec.shape
+            if type(shape) is ScalarShape:
+                out.append(f"<pakn:{spec.local}>{_scalar_text(data[name])}</pakn:{spec.local}>")
+            else:
+                out.append(f"<pakn:{spec.local}>")
+                _c14n_value(out, shape, value, data[name])
+                out.append(f"</pakn:{spec.local}>")
+        except _BadText as exc:
+            exc.path.append("/" + spec.local)
+            raise
 
 
 def encode_model_c14n(
@@ -123,7 +139,14 @@ def encode_model_c14n(
         out.append(f' Id="{element_id}"')
     out.append(">")
     data = model.model_dump(mode="json")
-    _c14n_fields(out, model_plan(type(model), implied), model, data, ["/" + local])
+    try:
+        _c14n_fields(out, model_plan(type(model), implied), model, data)
+    except _BadText as exc:
+        raise InvalidInput(
+            "text cannot be represented in XML 1.0: All strings must be XML compatible: "
+            "Unicode or ASCII, no NULL bytes or control characters",
+            location="/" + local + "".join(reversed(exc.path)),
+        ) from None
     out.append(f"</pakn:{local}>")
     return "".join(out)
 
