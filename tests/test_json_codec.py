@@ -63,6 +63,36 @@ def test_every_valid_model_round_trips(doc: Any) -> None:
     assert to_json(back) == data
 
 
+def _reference_canonical(data: Any) -> bytes:
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_canonical_bytes_equal_the_json_dumps_definition(doc: Any) -> None:
+    # to_json writes through pydantic-core for speed; the definition (and every digest ever
+    # made) is json.dumps with sorted keys: the bytes must not differ for any document.
+    assert to_json(doc) == _reference_canonical(doc.model_dump(mode="json"))
+
+
+def test_canonical_bytes_fall_back_to_json_dumps_outside_plain_values() -> None:
+    from pydantic import BaseModel
+
+    from pakn_sign.models._base import canonical_json
+
+    class Odd(BaseModel):
+        ratio: float
+        control: str
+
+    odd = Odd(ratio=1e16, control="\x01\x7f\u2028é")
+    assert canonical_json(odd) == _reference_canonical(odd.model_dump(mode="json"))
+    assert b'"ratio":1e+16' in canonical_json(odd)  # Python's float form, not serde's
+    with pytest.raises(UnicodeEncodeError):
+        canonical_json(Odd(ratio=0.0, control="\ud800"))
+
+
 def test_expect_refuses_another_kind(petition: Petition) -> None:
     with pytest.raises(SchemaError) as info:
         from_json(to_json(petition), expect=Answer)
