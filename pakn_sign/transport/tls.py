@@ -41,8 +41,14 @@ def _pem_of(certs_b64: Iterable[str]) -> str:
 
 
 def _base(purpose: ssl.Purpose, cert: Path, key: Path, password: bytes | None) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(purpose)
+    # A bare context, never ``create_default_context()``: that one loads the OS trust store,
+    # and any publicly trusted certificate for the peer's name would then pass (no pinning).
+    protocol = (
+        ssl.PROTOCOL_TLS_CLIENT if purpose is ssl.Purpose.SERVER_AUTH else ssl.PROTOCOL_TLS_SERVER
+    )
+    ctx = ssl.SSLContext(protocol)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.options |= ssl.OP_NO_COMPRESSION
     ctx.load_cert_chain(str(cert), str(key), password=password)
     # Pins are leaf certificates: accept them as anchors without their CA (RFC 5280 path
     # building would otherwise demand the issuer).
