@@ -16,6 +16,7 @@ Steps (numbered as in the code):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
@@ -108,8 +109,20 @@ def _spki(key: PublicKey) -> bytes:
 
 def _leaf_certificate(info: KeyInfoData) -> x509.Certificate:
     """The one certificate that issued none of the others (KeyInfo order is not fixed)."""
-    unique = list(dict(zip(info.certificates_der, info.certificates, strict=True)).values())
-    leaves = [c for c in unique if not any(o is not c and o.issuer == c.subject for o in unique)]
+    return info.certificates[_leaf_index(info.certificates_der, info.certificates)]
+
+
+@functools.lru_cache(maxsize=256)
+def _leaf_index(ders: tuple[bytes, ...], certs: tuple[x509.Certificate, ...]) -> int:
+    # A function of the certificates alone (keyed by their DER too), so it is worked out
+    # once per chain; a refusal is raised, never cached. Duplicates count once (the last).
+    last = {der: i for i, der in enumerate(ders)}
+    unique = [certs[i] for i in last.values()]
+    leaves = [
+        i
+        for i in last.values()
+        if not any(o is not certs[i] and o.issuer == certs[i].subject for o in unique)
+    ]
     if len(leaves) != 1:
         raise InvalidInput(
             f"cannot tell the signing certificate among {len(unique)} KeyInfo certificates",
