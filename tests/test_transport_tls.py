@@ -34,7 +34,8 @@ def test_attack_os_trust_store_is_never_loaded(pki: TestPKI) -> None:
     # Exactly the pinned leaf certificate and no CA at all: with the OS store, a publicly
     # trusted certificate for the same host name would otherwise be accepted.
     assert ctx.cert_store_stats() == {"x509": 1, "crl": 0, "x509_ca": 0}
-    assert ctx.verify_mode is ssl.CERT_REQUIRED and ctx.check_hostname
+    assert ctx.verify_mode is ssl.CERT_REQUIRED
+    assert ctx.check_hostname
     srv = server_context(
         cert=pki.tls[f"{CODE}-server"].pem_path,
         key=pki.tls[f"{CODE}-server"].key_path,
