@@ -51,7 +51,8 @@ _SHA256 = DigestAlgorithm.SHA256
 _DS_DECL = f' xmlns:ds="{DS_NS}"'
 _XADES_DECL = f' xmlns:xades="{XADES_NS}"'
 _PAKN_DECL = f' xmlns:pakn="{PAKN_NS}"'
-_DECL = "<?xml version='1.0' encoding='UTF-8'?>\n"
+_HEAD = f"<?xml version='1.0' encoding='UTF-8'?>\n<pakn:Signed{_PAKN_DECL}>".encode()
+_PAKN_DECL_B = _PAKN_DECL.encode()
 
 # SignedInfo in Exclusive C14N form (attributes in C14N order: Id, Type, URI).
 _REF_TAIL = (
@@ -149,7 +150,7 @@ def sign_model_b_b(
     if not isinstance(leaf_key, PublicKey):
         raise ConfigurationError(f"unsupported signer key type {type(leaf_key).__name__}")
     check_new_signature_algorithm(alg, leaf_key)
-    doc = to_canonical_xml(document, element_id=_DOC_ID)
+    doc = to_canonical_xml(document, element_id=_DOC_ID).encode()
     key_info, cert_digest, issuer_serial = _certificate_text(chain)
     when = signing_time.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     sp_c14n, sp_out = _signed_properties_templates()
@@ -162,7 +163,7 @@ def sign_model_b_b(
     signed_props = sp_c14n.format(**values)
     digests = {
         "alg": alg.value,
-        "doc_digest": _b64(hashlib.sha256(doc.encode()).digest()),
+        "doc_digest": _b64(hashlib.sha256(doc).digest()),
         "sp_digest": _b64(hashlib.sha256(signed_props.encode()).digest()),
     }
     signed_info = _SIGNED_INFO.format(**digests)
@@ -172,18 +173,18 @@ def sign_model_b_b(
         raise
     except Exception as exc:  # a PKCS#11 or remote backend: wrap at the boundary
         raise SigningError(f"the signer failed: {type(exc).__name__}: {exc}") from exc
-    # Inside the container the pakn, ds and xades prefixes are declared once, above.
-    head = doc.index(">")
-    text = (
-        f"{_DECL}<pakn:Signed{_PAKN_DECL}>"
-        + doc[:head].replace(_PAKN_DECL, "", 1)
-        + doc[head:]
-        + f'<ds:Signature{_DS_DECL} Id="{_SIG_ID}">'
-        + _SIGNED_INFO_OUT.format(**digests)
-        + f"<ds:SignatureValue>{_b64(value)}</ds:SignatureValue>"
-        + key_info
-        + f'<ds:Object><xades:QualifyingProperties{_XADES_DECL} Target="#{_SIG_ID}">'
-        + sp_out.format(**values)
-        + "</xades:QualifyingProperties></ds:Object></ds:Signature></pakn:Signed>"
+    # Inside the container the pakn, ds and xades prefixes are declared once, above. The
+    # document's bytes are reused as they were digested; everything else is ASCII.
+    head = doc.index(b">")
+    tail = "".join(
+        (
+            f'<ds:Signature{_DS_DECL} Id="{_SIG_ID}">',
+            _SIGNED_INFO_OUT.format(**digests),
+            f"<ds:SignatureValue>{_b64(value)}</ds:SignatureValue>",
+            key_info,
+            f'<ds:Object><xades:QualifyingProperties{_XADES_DECL} Target="#{_SIG_ID}">',
+            sp_out.format(**values),
+            "</xades:QualifyingProperties></ds:Object></ds:Signature></pakn:Signed>",
+        )
     )
-    return text.encode()
+    return b"".join((_HEAD, doc[:head].replace(_PAKN_DECL_B, b"", 1), doc[head:], tail.encode()))
