@@ -2,7 +2,7 @@
 
 ``parse_xml`` checks depth and text-node limits with libxml2 XPath instead of a Python tree
 walk, and decodes UTF-8 in Python only to locate an error libxml2 already raised
-(docs/xml-signatures.md "Performance"). These tests hold the two in step.
+(docs/xml-signatures.md, "Performance"). These tests hold the two in step.
 """
 
 from __future__ import annotations
