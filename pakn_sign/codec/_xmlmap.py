@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -166,12 +165,14 @@ def encode_model(model: BaseModel, *, implied: frozenset[str]) -> etree._Element
 # -- decoding ------------------------------------------------------------------------------
 
 
-@dataclass
 class Node:
     """Where a JSON value came from, to point model errors at a line and element."""
 
-    element: etree._Element
-    children: dict[str | int, Node] = field(default_factory=dict)
+    __slots__ = ("children", "element")  # one per element decoded: kept light
+
+    def __init__(self, element: etree._Element) -> None:
+        self.element = element
+        self.children: dict[str | int, Node] = {}
 
     def locate(self, loc: tuple[str | int, ...]) -> etree._Element:
         """The deepest element on a pydantic error ``loc`` (union tags are skipped)."""
