@@ -20,8 +20,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
 
 from ..clock import Clock
 from ..errors import InvalidInput, PaknSignError, StoreError, VerificationError
@@ -29,7 +27,7 @@ from ..signing.signers import Signer
 from .directory import Directory, DirectoryError
 from .faults import FaultInjector
 from .sealing import open_sealed, seal
-from .spool import Spool
+from .spool import Spool, Staging
 from .store import PartRef, Store
 from .wire import EnvelopeHeader, Receipt
 
@@ -55,11 +53,6 @@ def _claimed_header(header_bytes: bytes) -> EnvelopeHeader | None:
         return parse_wire(EnvelopeHeader, b64url_decode(obj["payload"]), what="claimed header")
     except (PaknSignError, ValueError, KeyError, TypeError):
         return None
-
-
-def _flush_and_sync(fh: BinaryIO) -> None:
-    fh.flush()
-    os.fsync(fh.fileno())
 
 
 class ChunkReader:
@@ -201,7 +194,6 @@ class Receiver:
                 )
             receipt = existing.receipt or self._sign_and_store(header, digest, existing.received_at)
             return ReceiveOutcome(200, receipt, accepted=True, duplicate=True)
-        parts: list[PartRef] = []
         staging = self.spool.staging()
         try:
             for index, info in enumerate(header.parts):
@@ -210,8 +202,6 @@ class Receiver:
                     async for chunk in body.iter_exact(info.size):
                         h.update(chunk)
                         fh.write(chunk)
-                    # fsync in a worker thread: other messages proceed meanwhile.
-                    await asyncio.to_thread(_flush_and_sync, fh)
                 if h.hexdigest() != info.sha256:
                     return self._refuse(
                         header,
@@ -220,15 +210,6 @@ class Receiver:
                         f"part {index} ({info.name}) does not match its digest",
                         now,
                     )
-                parts.append(
-                    PartRef(
-                        info.name,
-                        info.media_type,
-                        info.sha256,
-                        info.size,
-                        str(staging.part_path(index)),
-                    )
-                )
             if not await body.at_end():
                 return self._refuse(
                     header,
@@ -237,17 +218,37 @@ class Receiver:
                     "body is longer than the manifest says",
                     now,
                 )
-            final = await asyncio.to_thread(staging.commit, header.sender, header.message_id)
-            parts = [
-                PartRef(p.name, p.media_type, p.sha256, p.size, str(final / Path(p.path).name))
-                for p in parts
-            ]
+            # One worker-thread hop for all the blocking steps, in their order: fsync the
+            # parts, rename them into place, commit the inbox row, then sign the receipt.
+            receipt = await asyncio.to_thread(
+                self._persist, staging, header, header_bytes, digest, now
+            )
         finally:
             staging.discard()
+        self.faults.hit("receiver.after_receipt_stored_before_response")
+        return ReceiveOutcome(200, receipt, accepted=True)
+
+    def _persist(
+        self,
+        staging: Staging,
+        header: EnvelopeHeader,
+        header_bytes: bytes,
+        digest: str,
+        now: dt.datetime,
+    ) -> bytes:
+        """Make the verified parts and the inbox row durable; only then sign the receipt."""
+        for index in range(len(header.parts)):
+            # fsync syncs the file, whichever descriptor wrote it (POSIX fsync, Linux too).
+            with open(staging.part_path(index), "rb") as fh:
+                os.fsync(fh.fileno())
+        final = staging.commit(header.sender, header.message_id)
+        parts = [
+            PartRef(i.name, i.media_type, i.sha256, i.size, str(final / staging.part_path(n).name))
+            for n, i in enumerate(header.parts)
+        ]
         self.faults.hit("receiver.before_inbox_commit")
         try:
-            rec = await asyncio.to_thread(
-                self.store.accept,
+            rec = self.store.accept(
                 sender=header.sender,
                 message_id=header.message_id,
                 envelope_digest=digest,
@@ -267,9 +268,7 @@ class Receiver:
                 raise
             rec = raced
         self.faults.hit("receiver.after_commit_before_receipt")
-        receipt = await asyncio.to_thread(self._sign_and_store, header, digest, rec.received_at)
-        self.faults.hit("receiver.after_receipt_stored_before_response")
-        return ReceiveOutcome(200, receipt, accepted=True)
+        return self._sign_and_store(header, digest, rec.received_at)
 
     def _check(self, header: EnvelopeHeader, now: dt.datetime) -> tuple[str, str] | None:
         if header.recipient != self.me:
@@ -310,9 +309,10 @@ class Receiver:
             self.signer,
             typ=RECEIPT_TYP,
         )
-        self.store.set_receipt(header.sender, header.message_id, receipt)
+        if self.store.set_receipt(header.sender, header.message_id, receipt):
+            return receipt
         stored = self.store.inbox(header.sender, header.message_id)
-        # Another request may have stored its receipt first: always answer the stored bytes.
+        # Another request stored its receipt first: always answer the stored bytes.
         return stored.receipt if stored is not None and stored.receipt else receipt
 
     def _refuse(

@@ -9,10 +9,10 @@ recipient's pinned key and binds our message id, envelope digest and part digest
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import hashlib
 import io
-import json
 import logging
 import random
 from collections.abc import Sequence
@@ -28,7 +28,6 @@ from ..errors import (
     Rejected,
     VerificationError,
 )
-from ..signing.b64 import b64url_decode
 from ..signing.signers import Signer
 from .backoff import RetryPolicy
 from .directory import Directory
@@ -39,7 +38,7 @@ from .sealing import open_sealed, seal
 from .spool import Spool
 from .states import OutboxState
 from .store import OutboxRecord, PartRef, Store
-from .wire import EnvelopeHeader, PartInfo, Receipt, ReplyRef, TraceEntry, parse_wire
+from .wire import EnvelopeHeader, PartInfo, Receipt, ReplyRef, TraceEntry
 
 __all__ = ["OutgoingPart", "Sender", "Transport", "verify_receipt"]
 
@@ -66,9 +65,18 @@ class Transport(Protocol):
 
 
 def verify_receipt(
-    receipt: bytes, rec: OutboxRecord, *, me: str, pins: Sequence[str], header: EnvelopeHeader
+    receipt: bytes,
+    rec: OutboxRecord,
+    *,
+    me: str,
+    pins: Sequence[str],
+    header: EnvelopeHeader | None = None,
 ) -> Receipt:
-    """Check a receipt binds exactly our message; raise ``ReceiptError`` or ``Rejected``."""
+    """Check a receipt binds exactly our message; raise ``ReceiptError`` or ``Rejected``.
+
+    Without ``header`` the part digests and recipient come from ``rec`` (the outbox froze
+    them from the same manifest it signed), so no attempt re-decodes our own header.
+    """
     try:
         opened = open_sealed(receipt, Receipt, typ=RECEIPT_TYP, pinned=pins)
     except (VerificationError, PaknSignError) as exc:
@@ -77,8 +85,8 @@ def verify_receipt(
     expected = (
         rec.message_id,
         rec.envelope_digest,
-        [p.sha256 for p in header.parts],
-        header.recipient,
+        [p.sha256 for p in (header.parts if header is not None else rec.parts)],
+        header.recipient if header is not None else rec.recipient,
         me,
     )
     found = (r.message_id, r.envelope_digest, r.part_digests, r.receiver, r.sender)
@@ -163,39 +171,48 @@ class Sender:
         self.faults.hit("sender.after_outbox_commit")
         return rec
 
-    @staticmethod
-    def _header(rec: OutboxRecord) -> EnvelopeHeader:
-        # Our own sealed header, from our own store: decode without re-verifying.
-        payload = b64url_decode(json.loads(rec.header)["payload"])
-        return parse_wire(EnvelopeHeader, payload, what="own header")
-
     async def deliver_one(self, rec: OutboxRecord) -> OutboxState:
         """One attempt for one message; returns its new state. Never raises on peer failure."""
         now = self.clock.now()
-        header = self._header(rec)
-        try:
-            entry = self.directory.entry(rec.recipient, now=now)
-        except PaknSignError as exc:
-            return self._fail(rec, f"directory: {exc}", now)
-        if entry.pull or entry.endpoint is None:
-            return rec.state  # held for the partner to pull (docs/transport.md, pull inbox)
+        target = self._endpoint(rec, now)
+        if isinstance(target, OutboxState):  # (a str enum: test for it, not for str)
+            return target
         # Store work runs in a worker thread: its fsyncs overlap other messages' network I/O.
         claimed = await asyncio.to_thread(
             self.store.mark_sending, rec.message_id, now, lease=self.retry.attempt_timeout
         )
         if not claimed:
             return rec.state  # another worker (or process) is sending it right now
+        return await self._attempt(rec, target)
+
+    def _endpoint(self, rec: OutboxRecord, now: dt.datetime) -> str | OutboxState:
+        """The partner's endpoint, or the state to report when there is nothing to push."""
+        try:
+            entry = self.directory.entry(rec.recipient, now=now)
+        except PaknSignError as exc:
+            return self._fail(rec, f"directory: {exc}", now)
+        if entry.pull or entry.endpoint is None:
+            return rec.state  # held for the partner to pull (docs/transport.md, pull inbox)
+        return entry.endpoint
+
+    async def _attempt(self, rec: OutboxRecord, endpoint: str) -> OutboxState:
+        """Send a message this worker has claimed; verify and record the receipt."""
+        now = self.clock.now()
+        try:
+            pins = self.directory.entry(rec.recipient, now=now).signing_cert_sha256
+        except PaknSignError as exc:
+            return self._fail(rec, f"directory: {exc}", now)
         try:
             receipt = None
             if rec.attempts > 0:
                 # A lost response must not force a resend of the payload: ask first.
-                receipt = await self.transport.get_receipt(entry.endpoint, rec.message_id)
+                receipt = await self.transport.get_receipt(endpoint, rec.message_id)
             if receipt is None:
                 _, receipt = await self.transport.post_message(
-                    entry.endpoint, rec.header, rec.parts, self.faults
+                    endpoint, rec.header, rec.parts, self.faults
                 )
                 self.faults.hit("sender.after_send_before_receipt")
-            verify_receipt(receipt, rec, me=self.me, pins=entry.signing_cert_sha256, header=header)
+            verify_receipt(receipt, rec, me=self.me, pins=pins)
         except Rejected as exc:
             self.faults.hit("sender.after_receipt_before_record")
             assert receipt is not None
@@ -242,9 +259,7 @@ class Sender:
             return rec.state  # a repeated ack: same outcome
         entry = self.directory.entry(rec.recipient, now=self.clock.now())
         try:
-            verify_receipt(
-                receipt, rec, me=self.me, pins=entry.signing_cert_sha256, header=self._header(rec)
-            )
+            verify_receipt(receipt, rec, me=self.me, pins=entry.signing_cert_sha256)
         except Rejected:
             self.store.finish(
                 message_id, state=OutboxState.REJECTED, receipt=receipt, now=self.clock.now()
@@ -256,15 +271,48 @@ class Sender:
         return OutboxState.ACKNOWLEDGED
 
     async def deliver_due(self, *, limit: int = 200, concurrency: int = 16) -> dict[str, int]:
-        """Try every due message once, ``concurrency`` at a time; count the outcomes."""
-        due = self.store.due(self.clock.now(), limit=limit)
-        sem = asyncio.Semaphore(concurrency)
+        """Try every due message once, ``concurrency`` at a time; count the outcomes.
+
+        Claims are taken ``concurrency`` messages per transaction, just before workers are
+        free to send them, so a claimed message waits at most for one attempt to finish
+        (its claim must not lapse before it is sent).
+        """
+        now = self.clock.now()
         counts: dict[str, int] = {}
 
-        async def one(rec: OutboxRecord) -> None:
-            async with sem:
-                state = await self.deliver_one(rec)
-                counts[state.value] = counts.get(state.value, 0) + 1
+        def count(state: OutboxState) -> None:
+            counts[state.value] = counts.get(state.value, 0) + 1
 
-        await asyncio.gather(*(one(r) for r in due))
+        ready: collections.deque[tuple[OutboxRecord, str]] = collections.deque()
+        for rec in self.store.due(now, limit=limit):
+            target = self._endpoint(rec, now)
+            if isinstance(target, OutboxState):
+                count(target)
+            else:
+                ready.append((rec, target))
+        claimed: collections.deque[tuple[OutboxRecord, str]] = collections.deque()
+        claiming = asyncio.Lock()
+
+        async def next_claimed() -> tuple[OutboxRecord, str] | None:
+            async with claiming:
+                while not claimed and ready:
+                    chunk = [ready.popleft() for _ in range(min(concurrency, len(ready)))]
+                    ids = await asyncio.to_thread(
+                        self.store.claim,
+                        [r.message_id for r, _ in chunk],
+                        self.clock.now(),
+                        lease=self.retry.attempt_timeout,
+                    )
+                    for item in chunk:
+                        if item[0].message_id in ids:
+                            claimed.append(item)
+                        else:  # another worker (or process) is sending it right now
+                            count(item[0].state)
+                return claimed.popleft() if claimed else None
+
+        async def worker() -> None:
+            while (item := await next_claimed()) is not None:
+                count(await self._attempt(*item))
+
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(ready)))))
         return counts

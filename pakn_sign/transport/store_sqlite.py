@@ -143,6 +143,7 @@ class SQLiteStore:
         now: dt.datetime,
     ) -> OutboxRecord:
         """Store a new outgoing message; idempotent for the same id and digest."""
+        inserted = False
         with self._tx() as cur:
             row = cur.execute(
                 "SELECT envelope_digest FROM outbox WHERE message_id=?", (message_id,)
@@ -151,6 +152,7 @@ class SQLiteStore:
                 if row[0] != envelope_digest:
                     raise StoreError(f"message {message_id} already queued with other bytes")
             else:
+                inserted = True
                 cur.execute(
                     "INSERT INTO outbox(message_id, recipient, header, envelope_digest, parts,"
                     " state, queued_at, next_attempt_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -177,6 +179,13 @@ class SQLiteStore:
                         "at": _ts(now),
                     },
                 )
+        if inserted:  # what a read-back would give, without the read
+            queued = _dt(_ts(now))
+            assert queued is not None
+            return OutboxRecord(
+                message_id, recipient, header, envelope_digest, tuple(parts),
+                OutboxState.QUEUED, 0, queued, queued, None, None,
+            )  # fmt: skip
         rec = self.outbox(message_id)
         assert rec is not None
         return rec
@@ -257,15 +266,29 @@ class SQLiteStore:
         The attempt counter is persisted before any byte is sent; ``next_attempt_at`` becomes
         the claim's expiry, after which a crashed attempt is due again.
         """
+        return message_id in self.claim([message_id], now, lease=lease)
+
+    def claim(
+        self, message_ids: Sequence[str], now: dt.datetime, *, lease: dt.timedelta
+    ) -> set[str]:
+        """``mark_sending`` for several messages in one transaction; returns the claimed ids."""
+        claimed: set[str] = set()
+        until, at = _ts(now + lease), _ts(now)
         with self._tx() as cur:
-            n = cur.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at=? WHERE message_id=?"
-                " AND state IN ('queued','retry-wait','sending') AND next_attempt_at <= ?",
-                (_ts(now + lease), message_id, _ts(now)),
-            ).rowcount
-            if n:
-                self._set_outbox_state(cur, message_id, OutboxState.SENDING, now)
-        return bool(n)
+            for message_id in message_ids:
+                old = cur.execute(
+                    "SELECT state FROM outbox WHERE message_id=?", (message_id,)
+                ).fetchone()
+                n = cur.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at=?, state=?,"
+                    " updated_at=? WHERE message_id=?"
+                    " AND state IN ('queued','retry-wait','sending') AND next_attempt_at <= ?",
+                    (until, OutboxState.SENDING.value, at, message_id, at),
+                ).rowcount
+                if n:
+                    self._transition(cur, "outbox", message_id, old[0], OutboxState.SENDING, now)
+                    claimed.add(message_id)
+        return claimed
 
     def finish(
         self, message_id: str, *, state: OutboxState, receipt: bytes, now: dt.datetime
@@ -396,17 +419,24 @@ class SQLiteStore:
             )
             self._transition(cur, "inbox", f"{sender}/{message_id}", None, InboxState.RECEIVED, now)
             self._append_audit(cur, {**audit, "at": _ts(now)})
-        rec = self.inbox(sender, message_id)
-        assert rec is not None
-        return rec
+        received = _dt(_ts(now))  # what a read-back would give, without the read
+        assert received is not None
+        return InboxRecord(
+            sender, message_id, envelope_digest, header, tuple(parts), InboxState.RECEIVED,
+            received, None, None, None,
+        )  # fmt: skip
 
-    def set_receipt(self, sender: str, message_id: str, receipt: bytes) -> None:
-        """Keep the signed receipt so duplicates and GETs replay exactly the same bytes."""
+    def set_receipt(self, sender: str, message_id: str, receipt: bytes) -> bool:
+        """Keep the signed receipt so duplicates and GETs replay exactly the same bytes.
+
+        Returns False when a receipt was already stored (that one stays).
+        """
         with self._tx() as cur:
-            cur.execute(
+            n = cur.execute(
                 "UPDATE inbox SET receipt=? WHERE sender=? AND message_id=? AND receipt IS NULL",
                 (receipt, sender, message_id),
-            )
+            ).rowcount
+        return bool(n)
 
     def lease(
         self, now: dt.datetime, *, duration: dt.timedelta, limit: int = 10
