@@ -7,6 +7,7 @@ key and binds a digest of exactly what was exchanged; TLS alone proves nothing l
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -41,8 +42,13 @@ DEFAULT_ALGORITHMS = frozenset(
 MAX_SEALED_BYTES = 1024 * 1024
 
 
+@functools.lru_cache(maxsize=512)
 def cert_sha256(cert: x509.Certificate) -> str:
-    """Lower-case hex SHA-256 of the certificate's DER (what the directory pins)."""
+    """Lower-case hex SHA-256 of the certificate's DER (what the directory pins).
+
+    Cached: certificates are immutable and compare by DER, and the JWS layer hands back
+    the same objects for the same ``x5c``, so each signer is re-encoded once, not per object.
+    """
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 

@@ -68,6 +68,8 @@ class Spool:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         (self.root / "msg").mkdir(parents=True, exist_ok=True)
+        (self.root / "out").mkdir(exist_ok=True)
+        fsync_dir(self.root)  # once per start: the out/ directory's own name is durable
         tmp = self.root / "tmp"
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)  # leftovers of a crash: never committed
@@ -83,10 +85,13 @@ class Spool:
     def store_outgoing(
         self, message_id: str, index: int, source: BinaryIO
     ) -> tuple[Path, str, int]:
-        """Copy an outgoing part into the spool (frozen bytes); returns path, sha256, size."""
-        target_dir = self.root / "out" / message_id
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / f"part-{index:03d}"
+        """Copy an outgoing part into the spool (frozen bytes); returns path, sha256, size.
+
+        One flat directory: fsyncing it makes the new name durable (a directory per message
+        would need its parent fsynced too, and costs a mkdir per message).
+        """
+        target_dir = self.root / "out"
+        target = target_dir / f"{message_id}.part-{index:03d}"
         h = hashlib.sha256()
         size = 0
         with open(target, "wb") as out:
