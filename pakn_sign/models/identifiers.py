@@ -103,7 +103,11 @@ class DocumentIdParts:
 
 def parse_document_id(value: str, mode: OrganIdMode = OrganIdMode.STRICT) -> DocumentIdParts:
     """Split and check ``"{OrganId},{yyyy/MM/dd},{number}/{notation}"``; ``ValueError`` if bad."""
-    value = unicodedata.normalize("NFC", value)
+    m, date = _checked(unicodedata.normalize("NFC", value), mode)
+    return DocumentIdParts(m["organ"], date, m["number"], m["notation"])
+
+
+def _checked(value: str, mode: OrganIdMode) -> tuple[re.Match[str], dt.date]:
     m = _DOC_ID.fullmatch(value)
     if m is None:
         raise ValueError(
@@ -118,7 +122,7 @@ def parse_document_id(value: str, mode: OrganIdMode = OrganIdMode.STRICT) -> Doc
     notation = m["notation"]
     if _NOTATION_BAD.search(notation) or notation.startswith("/") or notation.endswith("/"):
         raise ValueError(f"DocumentId notation {notation!r} has a forbidden character")
-    return DocumentIdParts(m["organ"], date, m["number"], notation)
+    return m, date
 
 
 def make_document_id(organ_id: str, date: dt.date, number: int | str, notation: str) -> str:
@@ -130,7 +134,7 @@ def _document_id(value: str, info: ValidationInfo) -> str:
     # The parts re-joined are the NFC value itself (the regex fixes every separator and the
     # date's digits), so return that rather than formatting the date again.
     value = unicodedata.normalize("NFC", value)
-    parse_document_id(value, current_settings(info).organ_ids)
+    _checked(value, current_settings(info).organ_ids)
     return value
 
 
