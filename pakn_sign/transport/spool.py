@@ -48,7 +48,7 @@ class Staging:
     def commit(self, sender: str, message_id: str) -> Path:
         """Move the parts to their final place (replacing an uncommitted earlier copy)."""
         final = self._spool.final_path(sender, message_id)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self._spool.bucket(final.parent)
         fsync_dir(self.path)
         if final.exists():
             # Left by an attempt that crashed before its inbox commit; same id, same digests.
@@ -70,10 +70,19 @@ class Spool:
         (self.root / "msg").mkdir(parents=True, exist_ok=True)
         (self.root / "out").mkdir(exist_ok=True)
         fsync_dir(self.root)  # once per start: the out/ directory's own name is durable
+        self._buckets: set[Path] = set()
         tmp = self.root / "tmp"
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)  # leftovers of a crash: never committed
         tmp.mkdir(parents=True, exist_ok=True)
+
+    def bucket(self, path: Path) -> None:
+        """Create a ``msg/xx`` bucket durably (its name in ``msg/`` fsynced), once a process."""
+        if path in self._buckets:
+            return
+        path.mkdir(exist_ok=True)
+        fsync_dir(path.parent)  # also when it existed: a crash may have beaten that fsync
+        self._buckets.add(path)
 
     def staging(self) -> Staging:
         return Staging(self, self.root / "tmp" / uuid.uuid4().hex)
