@@ -354,3 +354,14 @@ def test_sign_refuses_headers_the_verifier_would_refuse(signer: LocalKeySigner) 
         sign_flattened(PAYLOAD, signer, protected={"alg": "none"})
     with pytest.raises(InvalidInput, match="crit"):
         sign_flattened(PAYLOAD, signer, protected={"b64": False})
+
+
+def test_attack_malformed_x5c_certificate_is_a_typed_error(signer: LocalKeySigner) -> None:
+    """A bad certificate version in x5c raised cryptography's InvalidVersion (not ValueError)."""
+    der = signer.certificate_chain[0].public_bytes(serialization.Encoding.DER)
+    assert b"\xa0\x03\x02\x01\x02" in der
+    bad = der.replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x05", 1)
+    header = base_header(signer)
+    header["x5c"] = [base64.b64encode(bad).decode(), *header["x5c"][1:]]
+    with pytest.raises(InvalidInput):
+        verify_flattened(forge(signer, header), allowed=ALLOWED)

@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..errors import InvalidInput, InvalidSignature, PolicyViolation, UnsupportedFeature
 from .algorithms import PublicKey, SignatureAlgorithm, key_type_of, verify_with_key
 from .b64 import b64_decode_strict, b64url_decode, b64url_encode
+from .certload import load_der_certificate
 from .jws_json import dumps_compact, loads_strict_json
 from .jws_parse import DEFAULT_UNPROTECTED, JWSLimits, ParsedJWS, check_header, parse_jws
 from .signers import Signer
@@ -161,17 +163,18 @@ def _decode_x5c(x5c: tuple[str, ...], where: str) -> tuple[tuple[x509.Certificat
         der = b64_decode_strict(item, where=f"{where}/x5c/{i}")
         ders.append(der)
         try:
-            certs.append(x509.load_der_x509_certificate(der))
-        except ValueError as exc:
-            raise InvalidInput(
-                f"'x5c' entry is not a DER certificate: {exc}", location=f"{where}/x5c/{i}"
-            ) from exc
+            certs.append(load_der_certificate(der, what="'x5c' entry"))
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, location=f"{where}/x5c/{i}") from exc
     return tuple(certs), b64url_encode(hashlib.sha256(ders[0]).digest())
 
 
 def public_key_of(cert: x509.Certificate) -> PublicKey:
     """The certificate's key if it is RSA, EC or Ed25519; else ``UnsupportedFeature``."""
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:  # hostile SubjectPublicKeyInfo
+        raise UnsupportedFeature(f"the certificate's public key cannot be used: {exc}") from exc
     if not isinstance(key, PublicKey):
         raise UnsupportedFeature(f"key type {type(key).__name__} is not supported")
     return key
