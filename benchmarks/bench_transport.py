@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
+from pakn_sign.transport.pool import pooled_transport  # noqa: E402
 from pakn_sign.transport.testbed import (  # noqa: E402
     MINISTRY,
     VPCP,
@@ -62,7 +63,7 @@ def _summary(proc: NodeProcess, path: Path, timeout: float) -> dict[str, object]
     return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 
-def throughput(bed: Testbed, n: int, size: int, concurrency: int) -> tuple[float, float, float]:
+def throughput(bed: Testbed, n: int, size: int, concurrency: int) -> tuple[float, float]:
     out = bed.base / "throughput.json"
     extra = ["--size", str(size), "--concurrency", str(concurrency), "--summary", str(out)]
     proc = send_many_process(bed, VPCP, MINISTRY, n, tag="-tp", extra=extra).start()
@@ -90,20 +91,32 @@ def bare_posts(bed: Testbed, n: int, size: int, concurrency: int) -> tuple[float
     body = os.urandom(size)
 
     async def run() -> float:
+        # The sender's own HTTP path (client.py: httpx transport over pool.py's pool), so the
+        # ratio measures the protocol's cost, not a difference between HTTP client layers.
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        async with httpx.AsyncClient(verify=ctx, trust_env=False, limits=limits) as client:
-            url = f"https://127.0.0.1:{port}/v1/messages"
-            sem = asyncio.Semaphore(concurrency)
+        pool = pooled_transport(ctx, limits)
+        url = f"https://127.0.0.1:{port}/v1/messages"
+        timeout = httpx.Timeout(30.0).as_dict()
+        sem = asyncio.Semaphore(concurrency)
 
-            async def one() -> None:
-                async with sem:
-                    r = await client.post(url, content=body)
-                    r.raise_for_status()
+        async def one() -> None:
+            async with sem:
+                request = httpx.Request("POST", url, content=body, extensions={"timeout": timeout})
+                r = await pool.handle_async_request(request)
+                try:
+                    await r.aread()
+                finally:
+                    await r.aclose()
+                if r.status_code != 200:
+                    raise SystemExit(f"bare POST answered {r.status_code}")
 
+        try:
             await asyncio.gather(*(one() for _ in range(50)))  # warm-up, connections open
             t = time.perf_counter()
             await asyncio.gather(*(one() for _ in range(n)))
             return n / (time.perf_counter() - t)
+        finally:
+            await pool.aclose()
 
     try:
         c0, s0 = _own_cpu(), cpu_seconds(proc.pid)
@@ -125,7 +138,7 @@ def latency(bed: Testbed, n: int, rate: float) -> tuple[float, float, float]:
     extra = ["--rate", str(rate), "--summary", str(out)]
     proc = send_many_process(bed, PROVINCE, MINISTRY, n, tag="-lat", extra=extra).start()
     s = _summary(proc, out, 900)
-    lat = sorted(s["latencies"])  # type: ignore[arg-type]
+    lat = sorted(s["latencies"])  # type: ignore[call-overload]
     achieved = n / float(s["total_seconds"])  # type: ignore[arg-type]
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
     return statistics.median(lat), p99, achieved
@@ -157,7 +170,7 @@ def big_attachment(bed: Testbed, size: int) -> tuple[int, int, float]:
 
 
 def faults(base: Path, n: int) -> None:
-    from test_transport_faults import _run_point
+    from test_transport_faults import _run_point  # type: ignore[import-not-found]
 
     from pakn_sign.transport.faults import POINTS
 
@@ -191,7 +204,10 @@ def main() -> None:
             retry={"base": 0.05, "cap": 1.0, "attempt_timeout": 60},
             limits={"max_message_bytes": 2 * 1024 * MIB, "max_part_bytes": 2 * 1024 * MIB},
         )
-        print(f"transport benchmark: p256 keys, loopback HTTPS + mutual TLS, {os.cpu_count()} CPUs")
+        print(
+            f"transport benchmark: p256 keys, loopback HTTPS + mutual TLS, {os.cpu_count()} CPUs,"
+            f" load average {os.getloadavg()[0]:.2f}"
+        )
         rx = serve_process(bed, MINISTRY).start(ready="READY")
         try:
             r0 = cpu_seconds(rx.pid)
@@ -221,6 +237,7 @@ def main() -> None:
                 f"{big // MIB} MiB attachment in {seconds:.1f} s: peak RSS sender"
                 f" {s_kib / 1024:.0f} MiB, receiver {r_kib / 1024:.0f} MiB   target <= 150 MB"
             )
+        print(f"load average at the end: {os.getloadavg()[0]:.2f}")
         if args.faults:
             nf = 200 if args.quick else 1000
             print(f"crash campaign (kill -9 at each point, restart, N={nf}):")
