@@ -22,6 +22,7 @@ from cryptography.x509 import ocsp
 from lxml import etree
 
 from ..errors import InvalidInput, SigningError
+from .certload import load_der_certificate
 from .timestamps import TimestampAuthority
 from .xades_props import C14N_EXC, DS_NS, XADES_NS, unsigned_signature_properties
 
@@ -67,7 +68,7 @@ def token_certificates(token: bytes) -> list[x509.Certificate]:
         out = []
         for choice in certs or ():
             if choice.name == "certificate":
-                out.append(x509.load_der_x509_certificate(choice.chosen.dump()))
+                out.append(load_der_certificate(choice.chosen.dump(), what="TSA certificate"))
         return out
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput("malformed TimeStampToken") from exc

@@ -109,6 +109,6 @@ def next_signature_id(existing_ids: Iterable[str]) -> str:
     highest = 0
     for sid in existing_ids:
         head, _, num = sid.partition("-")
-        if head == "sig" and num.isdigit():
+        if head == "sig" and num.isascii() and num.isdigit():
             highest = max(highest, int(num))
     return f"sig-{highest + 1}"

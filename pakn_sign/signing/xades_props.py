@@ -9,7 +9,6 @@ and ignores other properties, which it never reports as checked.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import functools
 import hashlib
@@ -24,6 +23,7 @@ from lxml import etree
 
 from ..errors import InvalidInput, UnsupportedFeature
 from .algorithms import DigestAlgorithm
+from .xmldsig_types import b64decode_strict
 
 __all__ = [
     "C14N_EXC",
@@ -101,9 +101,9 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str | None, where: str) -> bytes:
     try:
-        return base64.b64decode("".join((text or "").split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidInput(f"malformed base64 in {where}", location=where) from exc
+        return b64decode_strict(text, what=where)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, location=where) from exc
 
 
 def xml_datetime(value: dt.datetime) -> str:

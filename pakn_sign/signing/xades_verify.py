@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from lxml import etree
 
 from ..codec.xmlparse import parse_xml
 from ..errors import IndeterminateError, InvalidInput, InvalidSignature, PolicyViolation
 from .algorithms import DigestAlgorithm, SignatureAlgorithm
+from .certload import load_der_certificate
 from .xades_order import SignerRole
 from .xades_props import (
     SIGNED_PROPERTIES_TYPE,
@@ -172,10 +174,10 @@ def _signing_certificate(verified: VerifiedSignature, props: SignedProps) -> x50
     if cert is None:
         # A resolver-supplied key: find the KeyInfo certificate holding it.
         for cand in verified.key_info.certificates:
-            if cand.public_key() == verified.public_key:
+            if _key_of(cand) == verified.public_key:
                 cert = cand
                 break
-    if cert is None or cert.public_key() != verified.public_key:
+    if cert is None or _key_of(cert) != verified.public_key:
         raise IndeterminateError(
             "no certificate holds the key that verified the signature",
             location=where,
@@ -277,10 +279,18 @@ def _load_certs(ders: tuple[bytes, ...], where: str) -> list[x509.Certificate]:
     out = []
     for der in ders:
         try:
-            out.append(x509.load_der_x509_certificate(der))
-        except ValueError as exc:
-            raise InvalidInput("malformed EncapsulatedX509Certificate", location=where) from exc
+            out.append(load_der_certificate(der, what="EncapsulatedX509Certificate"))
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, location=where) from exc
     return out
+
+
+def _key_of(cert: x509.Certificate) -> object:
+    """The certificate's public key, or None when cryptography cannot load it (hostile SPKI)."""
+    try:
+        return cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return None
 
 
 _STRONG_DIGESTS = frozenset(
