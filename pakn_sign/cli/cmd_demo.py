@@ -53,7 +53,7 @@ class _Processes:
         log_path = logs / f"{len(self.procs)}-{args[0]}.log"
         # Output goes to a file, never to an undrained pipe that would block the process.
         with log_path.open("w") as log:
-            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            proc = subprocess.Popen(
                 [sys.executable, "-m", "pakn_sign", *args],
                 cwd=cwd,
                 env=env,
