@@ -273,9 +273,9 @@ class Sender:
     async def deliver_due(self, *, limit: int = 200, concurrency: int = 16) -> dict[str, int]:
         """Try every due message once, ``concurrency`` at a time; count the outcomes.
 
-        Claims are taken ``concurrency`` messages per transaction, just before workers are
-        free to send them, so a claimed message waits at most for one attempt to finish
-        (its claim must not lapse before it is sent).
+        Claims are taken ``concurrency`` messages per transaction, one chunk ahead of the
+        workers, so a claimed message waits at most for two attempts to finish (its claim
+        must not lapse before it is sent).
         """
         now = self.clock.now()
         counts: dict[str, int] = {}
@@ -290,12 +290,14 @@ class Sender:
                 count(target)
             else:
                 ready.append((rec, target))
-        claimed: collections.deque[tuple[OutboxRecord, str]] = collections.deque()
-        claiming = asyncio.Lock()
+        # One claimer stays a chunk ahead of the workers (a worker never waits for a claim's
+        # commit); at most 2 x concurrency claims wait, each for at most two attempts.
+        workers = min(concurrency, len(ready))
+        queue: asyncio.Queue[tuple[OutboxRecord, str] | None] = asyncio.Queue(concurrency)
 
-        async def next_claimed() -> tuple[OutboxRecord, str] | None:
-            async with claiming:
-                while not claimed and ready:
+        async def claimer() -> None:
+            try:
+                while ready:
                     chunk = [ready.popleft() for _ in range(min(concurrency, len(ready)))]
                     ids = await asyncio.to_thread(
                         self.store.claim,
@@ -305,14 +307,22 @@ class Sender:
                     )
                     for item in chunk:
                         if item[0].message_id in ids:
-                            claimed.append(item)
+                            await queue.put(item)
                         else:  # another worker (or process) is sending it right now
                             count(item[0].state)
-                return claimed.popleft() if claimed else None
+            finally:
+                for _ in range(workers):
+                    await queue.put(None)
 
         async def worker() -> None:
-            while (item := await next_claimed()) is not None:
+            while (item := await queue.get()) is not None:
                 count(await self._attempt(*item))
 
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(ready)))))
+        claiming = asyncio.ensure_future(claimer())
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        except BaseException:
+            claiming.cancel()
+            raise
+        await claiming
         return counts
