@@ -316,3 +316,25 @@ def test_attack_pull_request_signed_by_another_agency(pull_mesh, pki: TestPKI) -
 
     assert asyncio.run(post()) == 403
     assert hub.store.outbox_counts() == {"queued": 1}
+
+
+def test_attack_deeply_nested_json_to_the_inbox_and_pull_ack(mesh) -> None:  # type: ignore[no-untyped-def]
+    """Hostile JSON bodies get a typed refusal (400 / 422), never an unhandled RecursionError."""
+    import httpx
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    transport = mesh.transport_for(f"http://{MINISTRY}")
+
+    async def post(path: str, body: bytes, headers: dict[str, str]) -> int:
+        async with httpx.AsyncClient(transport=transport) as c:
+            r = await c.post(f"http://{MINISTRY}{path}", content=body, headers=headers)
+            return r.status_code
+
+    envelope = {
+        "content-type": "application/vnd.pakn.envelope",
+        "pakn-header-length": str(len(deep[:200_000])),
+    }
+    status = asyncio.run(post("/v1/messages", deep[:200_000], envelope))
+    assert status in (400, 413, 422)
+    assert asyncio.run(post("/v1/pull/ack", deep[:200_000], {})) == 422
+    assert mesh.nodes[MINISTRY].store.inbox_counts() == {}

@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from ..clock import Clock
+from ..codec.jsoncodec import loads_strict
 from ..errors import InvalidInput, PaknSignError, StoreError, VerificationError
 from ..signing.signers import Signer
 from .directory import Directory, DirectoryError
@@ -49,7 +49,7 @@ def _claimed_header(header_bytes: bytes) -> EnvelopeHeader | None:
     from .wire import parse_wire
 
     try:
-        obj = json.loads(header_bytes)
+        obj = loads_strict(header_bytes)
         return parse_wire(EnvelopeHeader, b64url_decode(obj["payload"]), what="claimed header")
     except (PaknSignError, ValueError, KeyError, TypeError):
         return None

@@ -19,6 +19,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
+from ..codec.jsoncodec import loads_strict
 from ..errors import InvalidInput, PaknSignError
 from ..signing.b64 import b64url_decode
 from .client import ENVELOPE_MEDIA_TYPE
@@ -164,7 +165,7 @@ class InboxApp:
         assert self.sender is not None
         body = await _small_body(receive, 256 * 1024)
         try:
-            claimed = json.loads(b64url_decode(json.loads(body)["payload"]))
+            claimed = loads_strict(b64url_decode(loads_strict(body)["payload"]))
             state = self.sender.acknowledge_pulled(body, str(claimed["message_id"]))
         except (PaknSignError, ValueError, KeyError, TypeError) as exc:
             msg = exc.message if isinstance(exc, PaknSignError) else "malformed receipt"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import SchemaError
+from ..codec.jsoncodec import loads_strict
+from ..errors import InvalidInput, SchemaError
 
 __all__ = [
     "DirectoryDocument",
@@ -144,31 +145,17 @@ def canonical_json(model: BaseModel) -> bytes:
 
 def parse_wire(cls: type[M], data: bytes, *, what: str) -> M:
     """Parse signed payload bytes strictly into ``cls`` (JSON mode; duplicate keys refused)."""
-
-    def no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in pairs:
-            if k in out:
-                raise SchemaError(f"{what}: duplicate key {k!r}")
-            out[k] = v
-        return out
-
     try:
-        # Refuse duplicate keys and NaN first: pydantic's parser would keep the last key.
-        json.loads(data, object_pairs_hook=no_dupes, parse_constant=_no_constants)
+        # The hardened parser first (size, depth, duplicate keys, NaN): pydantic's own
+        # parser would keep the last of two equal keys.
+        loads_strict(data)
         return cls.model_validate_json(data, strict=True)
     except ValidationError as exc:
         err = exc.errors()[0]
         pointer = "/" + "/".join(str(p) for p in err["loc"])
         raise SchemaError(f"{what}: {err['msg']}", location=pointer) from None
-    except (ValueError, RecursionError) as exc:
-        if isinstance(exc, SchemaError):
-            raise
-        raise SchemaError(f"{what}: not valid JSON: {exc}") from None
-
-
-def _no_constants(name: str) -> Any:
-    raise SchemaError(f"JSON constant {name} is not allowed")
+    except InvalidInput as exc:
+        raise SchemaError(f"{what}: {exc.message}", location=exc.location) from None
 
 
 def utc(value: dt.datetime) -> dt.datetime:
