@@ -6,6 +6,9 @@ The transport (nodes, envelopes, receipts, edXML) lives in ``pakn_sign.transport
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .clock import (
     Clock,
     FixedClock,
@@ -86,14 +89,6 @@ from .signing.algorithms import (
 from .signing.jades import (
     sign_json,
 )
-from .signing.pades import (
-    SignatureAppearance,
-    sign_pdf,
-)
-from .signing.pades_verify import (
-    SignedPdf,
-    check_letter,
-)
 from .signing.pkcs11_signer import (
     PKCS11Signer,
 )
@@ -159,6 +154,28 @@ from .verify import (
     verify,
     verify_answer_with_letter,
 )
+
+if TYPE_CHECKING:
+    from .signing.pades import SignatureAppearance, sign_pdf
+    from .signing.pades_verify import SignedPdf, check_letter
+
+# PDF support pulls in pyHanko (~0.5 s of imports): loaded on first use only (PEP 562).
+_LAZY = {
+    "SignatureAppearance": ".signing.pades",
+    "SignedPdf": ".signing.pades_verify",
+    "check_letter": ".signing.pades_verify",
+    "sign_pdf": ".signing.pades",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pakn_sign' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 
