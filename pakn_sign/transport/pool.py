@@ -90,6 +90,8 @@ class _Backend(httpcore.AsyncNetworkBackend):
 def pooled_transport(ctx: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
     """An httpx transport (no proxies, no environment) over the cheaper-checking pool."""
     transport = httpx.AsyncHTTPTransport(verify=ctx, limits=limits, trust_env=False)
+    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+        return transport  # another httpx layout: keep its own pool (slower, same behaviour)
     # httpx builds its pool without a network-backend parameter; this is the same pool
     # (same arguments as httpx 0.28's default branch) with the wrapped anyio backend.
     transport._pool = httpcore.AsyncConnectionPool(
