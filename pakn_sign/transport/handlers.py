@@ -70,7 +70,9 @@ def header_of(rec: InboxRecord) -> EnvelopeHeader:
 
 
 def derived_id(incoming: str, purpose: str, at: dt.datetime) -> str:
-    """A UUIDv7-shaped id fixed by (incoming id, purpose): a re-run handler reuses it."""
+    """A UUIDv7-shaped id fixed by (incoming id, purpose, the incoming message's signed
+    creation time): a handler re-run after a crash derives the same id, so nothing is sent
+    twice (never pass the current time here)."""
     from .ids import uuid7
 
     seed = hashlib.sha256(f"{incoming}/{purpose}".encode()).digest()[:10]
@@ -142,7 +144,7 @@ def make_hub(nf: NodeFile) -> Handler:
                 ),
             )
             fwd_signed = sign_xml(fwd, node.config.signer, role="organisation", at=now)
-            mid = derived_id(rec.message_id, "forward", now)
+            mid = derived_id(rec.message_id, "forward", header.created_at)
             _submit_once(
                 node,
                 mid,
@@ -154,17 +156,15 @@ def make_hub(nf: NodeFile) -> Handler:
                     OutgoingPart("classification.xml", "application/xml", cls_signed),
                     OutgoingPart("forwarding.xml", "application/xml", fwd_signed),
                 ],
-                trace=[
-                    *_trace(header),
-                    TraceEntry(organ_id=me, at=now, action="forwarded", message_id=mid),
-                ],
+                trace=_trace(header),
+                action="forwarded",
             )
             return
         # From an agency: relay unchanged to where the conversation started.
         origin = node.store.inbox_by_id(header.conversation_id)
         if origin is None:
             raise ConfigurationError(f"no conversation {header.conversation_id} to relay to")
-        mid = derived_id(rec.message_id, "relay", now)
+        mid = derived_id(rec.message_id, "relay", header.created_at)
         _submit_once(
             node,
             mid,
@@ -173,10 +173,8 @@ def make_hub(nf: NodeFile) -> Handler:
             subject=header.subject,
             in_reply_to=header.in_reply_to,
             parts=[OutgoingPart(p.name, p.media_type, Path(p.path)) for p in rec.parts],
-            trace=[
-                *_trace(header),
-                TraceEntry(organ_id=me, at=now, action="relayed", message_id=mid),
-            ],
+            trace=_trace(header),
+            action="relayed",
         )
 
     return handle
@@ -218,7 +216,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
         notice_signed = sign_xml(notice, node.config.signer, role="organisation", at=now)
         _submit_once(
             node,
-            derived_id(rec.message_id, "status-03", now),
+            derived_id(rec.message_id, "status-03", header.created_at),
             recipient=header.sender,
             conversation_id=header.conversation_id,
             in_reply_to=reply,
@@ -253,7 +251,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
         )
         _submit_once(
             node,
-            derived_id(rec.message_id, "answer", now),
+            derived_id(rec.message_id, "answer", header.created_at),
             recipient=header.sender,
             conversation_id=header.conversation_id,
             in_reply_to=reply,

@@ -18,7 +18,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Literal, Protocol
 
 from ..clock import Clock
 from ..errors import (
@@ -130,8 +130,13 @@ class Sender:
         subject: str = "",
         trace: Sequence[TraceEntry] = (),
         message_id: str | None = None,
+        action: Literal["sent", "forwarded", "relayed"] = "sent",
     ) -> OutboxRecord:
-        """Freeze a message (id, parts, signed header) in the outbox and return its record."""
+        """Freeze a message (id, parts, signed header) in the outbox and return its record.
+
+        ``trace`` is the incoming message's trace when forwarding or relaying; this hop is
+        appended to it as ``action`` (DESIGN.md §6: every hop adds a trace entry).
+        """
         now = self.clock.now()
         self.directory.entry(recipient, now=now)  # refuse early: unknown partner, no directory
         mid = message_id or str(uuid7(now))
@@ -157,7 +162,7 @@ class Sender:
             expires_at=now + self.ttl,
             subject=subject,
             parts=infos,
-            trace=[*trace, TraceEntry(organ_id=self.me, at=now, action="sent", message_id=mid)],
+            trace=[*trace, TraceEntry(organ_id=self.me, at=now, action=action, message_id=mid)],
         )
         sealed = seal(header, self.signer, typ=ENVELOPE_TYP)
         rec = self.store.enqueue(
