@@ -46,6 +46,11 @@ _MIGRATIONS: tuple[str, ...] = (
       seq INTEGER PRIMARY KEY, head BLOB NOT NULL, signed BLOB NOT NULL);
     """,
 )
+# Indexes added without a schema change, created on every open (existing stores get them).
+# inbox_received: the handler's lease takes the oldest received messages in index order;
+# without it every lease sorted the whole backlog (lease + complete 0.3 -> 1 ms per message
+# at 600 -> 3,000 waiting).
+_INDEXES = ("CREATE INDEX IF NOT EXISTS inbox_received ON inbox(state, received_at)",)
 
 
 def _ts(value: dt.datetime | None) -> str | None:
@@ -94,6 +99,8 @@ class SQLiteBase:
                     for statement in _split_sql(script):
                         cur.execute(statement)
                     cur.execute("INSERT INTO schema_version VALUES (?)", (version,))
+            for statement in _INDEXES:
+                cur.execute(statement)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
@@ -108,26 +109,44 @@ class SQLiteInbox(SQLiteBase):
     def lease(
         self, now: dt.datetime, *, duration: dt.timedelta, limit: int = 10
     ) -> list[InboxRecord]:
-        """Lease received (or lease-expired) messages; the handler acks with ``complete``."""
+        """Lease received (or lease-expired) messages; the handler acks with ``complete``.
+
+        Lapsed leases first (their handler died), then the oldest received messages; both
+        are index range scans (inbox_state, inbox_received), never a sort of the backlog.
+        """
+        until = now + duration
         out: list[InboxRecord] = []
         with self._tx() as cur:
             rows = cur.execute(
-                "SELECT sender, message_id, state FROM inbox WHERE state='received'"
-                " OR (state='processing' AND lease_until <= ?) ORDER BY received_at LIMIT ?",
+                f"SELECT {self._INBOX_COLS} FROM inbox"  # noqa: S608
+                " WHERE state='processing' AND lease_until <= ? ORDER BY received_at LIMIT ?",
                 (_ts(now), limit),
             ).fetchall()
-            for sender, mid, old in rows:
+            if len(rows) < limit:
+                rows += cur.execute(
+                    f"SELECT {self._INBOX_COLS} FROM inbox"  # noqa: S608
+                    " WHERE state='received' ORDER BY received_at LIMIT ?",
+                    (limit - len(rows),),
+                ).fetchall()
+            for row in rows:
+                sender, mid, old = row[0], row[1], row[5]
                 token = uuid.uuid4().hex
                 cur.execute(
                     "UPDATE inbox SET state='processing', lease_until=?, lease_token=?,"
                     " updated_at=? WHERE sender=? AND message_id=?",
-                    (_ts(now + duration), token, _ts(now), sender, mid),
+                    (_ts(until), token, _ts(now), sender, mid),
                 )
                 self._transition(cur, "inbox", f"{sender}/{mid}", old, InboxState.PROCESSING, now)
-        for sender, mid, _ in rows:
-            rec = self.inbox(sender, mid)
-            assert rec is not None
-            out.append(rec)
+                # The record as a read-back would give it, without the read.
+                rec = self._inbox_row(row)
+                out.append(
+                    dataclasses.replace(
+                        rec,
+                        state=InboxState.PROCESSING,
+                        lease_until=_dt(_ts(until)),
+                        lease_token=token,
+                    )
+                )
         return out
 
     def complete(self, sender: str, message_id: str, *, lease_token: str, now: dt.datetime) -> bool:
