@@ -104,6 +104,11 @@ async def serve_node(
         host=host,
         port=port,
         log_level="warning",
+        # No per-request access-log call, no X-Forwarded-* rewriting (peers are identified by
+        # their pinned TLS certificate, never by a header), no Server banner.
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
         lifespan="off",
         timeout_keep_alive=30,
         limit_concurrency=1000,
