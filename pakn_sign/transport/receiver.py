@@ -280,7 +280,12 @@ class Receiver:
             return ("transport.not_yet_valid", "created in the future beyond the allowed skew")
         if header.expires_at + self.skew <= now:
             return ("transport.expired", f"expired at {header.expires_at.isoformat()}")
-        entry = self.directory.entry(header.sender, now=now)
+        try:
+            # Looked up again (not reused from the pin check): the directory may have been
+            # replaced in between; a sender missing from it now is refused, not a crash.
+            entry = self.directory.entry(header.sender, now=now)
+        except DirectoryError as exc:
+            return ("transport.unknown_sender", exc.message)
         total = 0
         for info in header.parts:
             total += info.size
