@@ -21,7 +21,7 @@ import base64
 import datetime as dt
 import functools
 import hashlib
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -29,7 +29,7 @@ from lxml import etree
 
 from ..codec.xmlcodec import to_canonical_xml
 from ..errors import ConfigurationError, PaknSignError, SigningError
-from .algorithms import DigestAlgorithm, PublicKey
+from .algorithms import DigestAlgorithm, PublicKey, SignatureAlgorithm
 from .c14n import EXC_C14N
 from .signers import Signer, check_new_signature_algorithm
 from .xades_order import SignerRole
@@ -131,6 +131,76 @@ def _certificate_text(chain: tuple[x509.Certificate, ...]) -> tuple[str, str, st
     return key_info, digest, serial
 
 
+class _Frame(NamedTuple):
+    """Everything of one signature fixed by (chain, algorithm, role), split at the slots."""
+
+    key_info: str
+    sp_c14n: tuple[str, str]
+    sp_out: tuple[str, str]
+    signed_info: tuple[str, str, str]
+    signed_info_out: tuple[str, str, str]
+
+
+_FRAMES: dict[tuple[int, SignatureAlgorithm, SignerRole], tuple[Any, _Frame]] = {}
+
+
+def _frame(chain_seq: Any, alg: SignatureAlgorithm, role: SignerRole) -> _Frame:
+    """``_build_frame``, memoised on the identity of a signer's (immutable) chain tuple.
+
+    Hashing the chain for ``_certificate_text``'s cache re-reads every certificate (~5 us);
+    a signer hands back the same tuple each time. Only tuples are memoised (a list could
+    change under us); the entry holds the tuple, so its id is not reused while it lives. A
+    refusal (no certificate, SHA-1, RSA < 2048) raises before anything is stored.
+    """
+    if type(chain_seq) is tuple:
+        key = (id(chain_seq), alg, role)
+        hit = _FRAMES.get(key)
+        if hit is not None and hit[0] is chain_seq:
+            return hit[1]
+    frame = _build_frame(tuple(chain_seq), alg, role)
+    if type(chain_seq) is tuple:
+        if len(_FRAMES) >= 256:
+            _FRAMES.clear()
+        _FRAMES[key] = (chain_seq, frame)
+    return frame
+
+
+def _split(text: str, *marks: str) -> tuple[str, ...]:
+    parts: list[str] = []
+    for mark in marks:
+        head, found, text = text.partition(mark)
+        if not found:  # pragma: no cover - a template change
+            raise AssertionError(f"template slot {mark} not found")
+        parts.append(head)
+    return (*parts, text)
+
+
+def _build_frame(
+    chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm, role: SignerRole
+) -> _Frame:
+    if not chain:
+        raise ConfigurationError("the signer has no certificate")
+    leaf_key = chain[0].public_key()
+    if not isinstance(leaf_key, PublicKey):
+        raise ConfigurationError(f"unsupported signer key type {type(leaf_key).__name__}")
+    check_new_signature_algorithm(alg, leaf_key)
+    key_info, cert_digest, issuer_serial = _certificate_text(chain)
+    sp_c14n, sp_out = _signed_properties_templates()
+    values = {
+        "time": _MARK,
+        "role": _c14n_text(role.value),
+        "digest": cert_digest,
+        "serial": issuer_serial,
+    }
+    slots = {"alg": alg.value, "doc_digest": _MARK + "doc", "sp_digest": _MARK + "sp"}
+    sp_c = _split(sp_c14n.format(**values), _MARK)
+    sp_o = _split(sp_out.format(**values), _MARK)
+    si = _split(_SIGNED_INFO.format(**slots), _MARK + "doc", _MARK + "sp")
+    si_o = _split(_SIGNED_INFO_OUT.format(**slots), _MARK + "doc", _MARK + "sp")
+    return _Frame(key_info, (sp_c[0], sp_c[1]), (sp_o[0], sp_o[1]), (si[0], si[1], si[2]),
+                  (si_o[0], si_o[1], si_o[2]))  # fmt: skip
+
+
 def sign_model_b_b(
     document: Any, signer: Signer, *, role: SignerRole, signing_time: dt.datetime
 ) -> bytes:
@@ -142,31 +212,16 @@ def sign_model_b_b(
         InvalidInput: text XML 1.0 cannot carry.
         SigningError: the signer failed.
     """
-    chain = tuple(signer.certificate_chain)
-    if not chain:
-        raise ConfigurationError("the signer has no certificate")
     alg = signer.default_algorithm
-    leaf_key = chain[0].public_key()
-    if not isinstance(leaf_key, PublicKey):
-        raise ConfigurationError(f"unsupported signer key type {type(leaf_key).__name__}")
-    check_new_signature_algorithm(alg, leaf_key)
+    frame = _frame(signer.certificate_chain, alg, role)
     doc = to_canonical_xml(document, element_id=_DOC_ID).encode()
-    key_info, cert_digest, issuer_serial = _certificate_text(chain)
-    when = signing_time.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-    sp_c14n, sp_out = _signed_properties_templates()
-    values = {
-        "time": when + "Z",
-        "role": _c14n_text(role.value),
-        "digest": cert_digest,
-        "serial": issuer_serial,
-    }
-    signed_props = sp_c14n.format(**values)
-    digests = {
-        "alg": alg.value,
-        "doc_digest": _b64(hashlib.sha256(doc).digest()),
-        "sp_digest": _b64(hashlib.sha256(signed_props.encode()).digest()),
-    }
-    signed_info = _SIGNED_INFO.format(**digests)
+    u = signing_time.astimezone(dt.UTC)
+    when = f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
+    signed_props = frame.sp_c14n[0] + when + frame.sp_c14n[1]
+    doc_digest = _b64(hashlib.sha256(doc).digest())
+    sp_digest = _b64(hashlib.sha256(signed_props.encode()).digest())
+    si = frame.signed_info
+    signed_info = si[0] + doc_digest + si[1] + sp_digest + si[2]
     try:
         value = signer.sign_raw(signed_info.encode(), alg)
     except PaknSignError:
@@ -179,11 +234,17 @@ def sign_model_b_b(
     tail = "".join(
         (
             f'<ds:Signature{_DS_DECL} Id="{_SIG_ID}">',
-            _SIGNED_INFO_OUT.format(**digests),
+            frame.signed_info_out[0],
+            doc_digest,
+            frame.signed_info_out[1],
+            sp_digest,
+            frame.signed_info_out[2],
             f"<ds:SignatureValue>{_b64(value)}</ds:SignatureValue>",
-            key_info,
+            frame.key_info,
             f'<ds:Object><xades:QualifyingProperties{_XADES_DECL} Target="#{_SIG_ID}">',
-            sp_out.format(**values),
+            frame.sp_out[0],
+            when,
+            frame.sp_out[1],
             "</xades:QualifyingProperties></ds:Object></ds:Signature></pakn:Signed>",
         )
     )
