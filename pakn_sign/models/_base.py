@@ -175,14 +175,28 @@ class _NotPlain(Exception):
     """A value outside str/int/bool/None/list/dict-with-str-keys."""
 
 
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _sorted_plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        if not all(type(k) is str for k in value):
-            raise _NotPlain
-        return {k: _sorted_plain(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted_plain(v) for v in value]
-    if value is None or type(value) in (str, int, bool):
+    # Exact types only (a subclass takes json.dumps); scalars are copied inline rather than
+    # through a call each (~16 calls saved per 4 KB document).
+    t = type(value)
+    if t is dict:
+        try:
+            keys = sorted(value)
+        except TypeError:  # mixed key types
+            raise _NotPlain from None
+        out = {}
+        for k in keys:
+            if type(k) is not str:
+                raise _NotPlain
+            v = value[k]
+            out[k] = v if type(v) in _PLAIN_SCALARS else _sorted_plain(v)
+        return out
+    if t is list:
+        return [v if type(v) in _PLAIN_SCALARS else _sorted_plain(v) for v in value]
+    if t in _PLAIN_SCALARS:
         return value
     raise _NotPlain
 
