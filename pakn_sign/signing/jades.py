@@ -39,7 +39,7 @@ from ..clock import SystemClock, ensure_aware
 from ..codec.jsoncodec import from_json, to_json
 from ..errors import ConfigurationError, InvalidInput
 from .algorithms import SignatureAlgorithm
-from .b64 import b64url_decode, b64url_encode
+from .b64 import b64url_bytes, b64url_decode, b64url_encode
 from .jws import signer_header, x5c_for
 from .jws_json import dumps_compact, loads_strict_json
 from .jws_parse import JWSLimits, parse_jws
@@ -152,38 +152,42 @@ def sign_json(
     existing = _roles(entries)
     check_can_add(existing, the_role)
     alg = algorithm or signer.default_algorithm
-    head, tail = _frame(signer.certificate_chain, alg, the_role)
+    head_b64, head_rest, tail = _frame(signer.certificate_chain, alg, the_role)
     covers = b""
     if the_role is SignerRole.ORGANISATION:
         digests = [entry_digest(e["protected"], e["signature"]) for e in entries]
         covers = b',"' + COVERS_HEADER.encode() + b'":' + dumps_compact(digests)
     # sigT and the digests are base64url/ASCII: splicing them into the validated frame gives
-    # exactly the JSON dumps_compact would (tests compare the decoded header).
-    header_json = head + signing_time_text(when).encode("ascii") + b'"' + covers + tail
-    protected_b64 = b64url_encode(header_json)
-    value = signer.sign_raw(protected_b64.encode("ascii") + b"." + segment.encode("ascii"), alg)
-    entry: dict[str, Any] = {"protected": protected_b64, "signature": b64url_encode(value)}
+    # exactly the JSON dumps_compact would (tests compare the decoded header). The frame's
+    # first 3k bytes are encoded once: base64 of A || B is base64(A) || base64(B) when
+    # len(A) % 3 == 0 (RFC 4648 §4, 3-octet groups).
+    rest = head_rest + signing_time_text(when).encode("ascii") + b'"' + covers + tail
+    protected = head_b64 + b64url_bytes(rest)
+    seg = segment.encode("ascii")
+    sig_b64 = b64url_bytes(signer.sign_raw(protected + b"." + seg, alg))
+    if not entries and (tsa is None or level != "B-T"):
+        return b"".join(
+            (b'{"payload":"', seg, b'","signatures":[{"protected":"', protected,
+             b'","signature":"', sig_b64, b'"}]}')
+        )  # fmt: skip
+    protected_b64 = protected.decode("ascii")
+    entry: dict[str, Any] = {"protected": protected_b64, "signature": sig_b64.decode("ascii")}
     if tsa is not None and level == "B-T":
         entry = {
             "protected": protected_b64,
             "header": {"etsiU": [_timestamp_entry(tsa, entry["signature"])]},
             "signature": entry["signature"],
         }
-    if not entries and "header" not in entry:
-        return b"".join(
-            (b'{"payload":"', segment.encode("ascii"), b'","signatures":[{"protected":"',
-             protected_b64.encode("ascii"), b'","signature":"', entry["signature"].encode("ascii"),
-             b'"}]}')
-        )  # fmt: skip
     return dumps_compact({"payload": segment, "signatures": [*entries, entry]})
 
 
-_FRAMES: dict[tuple[int, SignatureAlgorithm, SignerRole], tuple[Any, tuple[bytes, bytes]]] = {}
+_Frame = tuple[bytes, bytes, bytes]
+"""(base64url of the header's first 3k bytes, the remaining header bytes before sigT, the
+bytes after sigT's closing quote and paknCov)."""
+_FRAMES: dict[tuple[int, SignatureAlgorithm, SignerRole], tuple[Any, _Frame]] = {}
 
 
-def _frame(
-    chain: Sequence[x509.Certificate], alg: SignatureAlgorithm, role: SignerRole
-) -> tuple[bytes, bytes]:
+def _frame(chain: Sequence[x509.Certificate], alg: SignatureAlgorithm, role: SignerRole) -> _Frame:
     """``_header_frame``, memoised on the identity of a signer's (immutable) chain tuple.
 
     The lru_cache key hashes every certificate (re-encoding it: ~3 us each); a signer hands
@@ -206,7 +210,7 @@ def _frame(
 @functools.lru_cache(maxsize=256)
 def _header_frame(
     chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm, role: SignerRole
-) -> tuple[bytes, bytes]:
+) -> _Frame:
     """The protected-header JSON around ``sigT`` (and ``paknCov``), built and checked once.
 
     Order: alg, typ, cty, x5t#S256, srAts, crit, x5c, then sigT and paknCov, which change
@@ -232,8 +236,9 @@ def _header_frame(
     _, fixed = signer_header(_Chain(chain, alg), alg, extras, JADES_UNDERSTOOD)
     del fixed["sigT"]
     fixed.pop(COVERS_HEADER, None)
-    text = dumps_compact(fixed)
-    return text[:-1] + b',"sigT":"', b"}"
+    head = dumps_compact(fixed)[:-1] + b',"sigT":"'
+    cut = len(head) - len(head) % 3
+    return b64url_bytes(head[:cut]), head[cut:], b"}"
 
 
 class _Chain:
