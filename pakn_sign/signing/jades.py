@@ -69,7 +69,8 @@ _LEVELS = ("B-B", "B-T")
 
 def signing_time_text(at: dt.datetime) -> str:
     """``sigT``: RFC 3339 UTC with ``Z`` and whole seconds (TS 119 182-1 §5.2.1)."""
-    u = ensure_aware(at).astimezone(dt.UTC)
+    # An instant already in UTC (the usual ``at``) skips the check and the conversion.
+    u = at if at.tzinfo is dt.UTC else ensure_aware(at).astimezone(dt.UTC)
     return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 
