@@ -18,6 +18,7 @@ byte-equal after canonicalisation. Levels B-T and B-LT, and bytes input, use the
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import functools
 import hashlib
@@ -53,6 +54,8 @@ _XADES_DECL = f' xmlns:xades="{XADES_NS}"'
 _PAKN_DECL = f' xmlns:pakn="{PAKN_NS}"'
 _HEAD = f"<?xml version='1.0' encoding='UTF-8'?>\n<pakn:Signed{_PAKN_DECL}>".encode()
 _PAKN_DECL_B = _PAKN_DECL.encode()
+_SIG_START = f'<ds:Signature{_DS_DECL} Id="{_SIG_ID}">'.encode()
+_END = b"</xades:QualifyingProperties></ds:Object></ds:Signature></pakn:Signed>"
 
 # SignedInfo in Exclusive C14N form (attributes in C14N order: Id, Type, URI).
 _REF_TAIL = (
@@ -76,6 +79,10 @@ _SIGNED_INFO_OUT = _SIGNED_INFO.replace(_DS_DECL, "", 1)
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _b64b(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False)
 
 
 def _c14n_text(value: str) -> str:
@@ -134,11 +141,12 @@ def _certificate_text(chain: tuple[x509.Certificate, ...]) -> tuple[str, str, st
 class _Frame(NamedTuple):
     """Everything of one signature fixed by (chain, algorithm, role), split at the slots."""
 
-    key_info: str
-    sp_c14n: tuple[str, str]
-    sp_out: tuple[str, str]
-    signed_info: tuple[str, str, str]
-    signed_info_out: tuple[str, str, str]
+    sp_c14n: tuple[bytes, bytes]
+    after_value: tuple[bytes, bytes]
+    """KeyInfo up to the signing time in SignedProperties, and the rest of the output."""
+    signed_info: tuple[bytes, bytes, bytes]
+    signed_info_out: tuple[bytes, bytes, bytes]
+    """``<ds:Signature>`` and SignedInfo as written inside the container."""
 
 
 _FRAMES: dict[tuple[int, SignatureAlgorithm, SignerRole], tuple[Any, _Frame]] = {}
@@ -197,8 +205,16 @@ def _build_frame(
     sp_o = _split(sp_out.format(**values), _MARK)
     si = _split(_SIGNED_INFO.format(**slots), _MARK + "doc", _MARK + "sp")
     si_o = _split(_SIGNED_INFO_OUT.format(**slots), _MARK + "doc", _MARK + "sp")
-    return _Frame(key_info, (sp_c[0], sp_c[1]), (sp_o[0], sp_o[1]), (si[0], si[1], si[2]),
-                  (si_o[0], si_o[1], si_o[2]))  # fmt: skip
+    tail = (
+        f'{key_info}<ds:Object><xades:QualifyingProperties{_XADES_DECL} Target="#{_SIG_ID}">'
+        + sp_o[0]
+    )
+    return _Frame(
+        (sp_c[0].encode(), sp_c[1].encode()),
+        (tail.encode(), sp_o[1].encode() + _END),
+        (si[0].encode(), si[1].encode(), si[2].encode()),
+        (_SIG_START + si_o[0].encode(), si_o[1].encode(), si_o[2].encode()),
+    )
 
 
 def sign_model_b_b(
@@ -217,13 +233,13 @@ def sign_model_b_b(
     doc = to_canonical_xml(document, element_id=_DOC_ID).encode()
     u = signing_time.astimezone(dt.UTC)
     when = f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
-    signed_props = frame.sp_c14n[0] + when + frame.sp_c14n[1]
-    doc_digest = _b64(hashlib.sha256(doc).digest())
-    sp_digest = _b64(hashlib.sha256(signed_props.encode()).digest())
+    when_b = when.encode()
+    sp_c = frame.sp_c14n
+    doc_digest = _b64b(hashlib.sha256(doc).digest())
+    sp_digest = _b64b(hashlib.sha256(sp_c[0] + when_b + sp_c[1]).digest())
     si = frame.signed_info
-    signed_info = si[0] + doc_digest + si[1] + sp_digest + si[2]
     try:
-        value = signer.sign_raw(signed_info.encode(), alg)
+        value = signer.sign_raw(si[0] + doc_digest + si[1] + sp_digest + si[2], alg)
     except PaknSignError:
         raise
     except Exception as exc:  # a PKCS#11 or remote backend: wrap at the boundary
@@ -231,21 +247,10 @@ def sign_model_b_b(
     # Inside the container the pakn, ds and xades prefixes are declared once, above. The
     # document's bytes are reused as they were digested; everything else is ASCII.
     head = doc.index(b">")
-    tail = "".join(
-        (
-            f'<ds:Signature{_DS_DECL} Id="{_SIG_ID}">',
-            frame.signed_info_out[0],
-            doc_digest,
-            frame.signed_info_out[1],
-            sp_digest,
-            frame.signed_info_out[2],
-            f"<ds:SignatureValue>{_b64(value)}</ds:SignatureValue>",
-            frame.key_info,
-            f'<ds:Object><xades:QualifyingProperties{_XADES_DECL} Target="#{_SIG_ID}">',
-            frame.sp_out[0],
-            when,
-            frame.sp_out[1],
-            "</xades:QualifyingProperties></ds:Object></ds:Signature></pakn:Signed>",
-        )
-    )
-    return b"".join((_HEAD, doc[:head].replace(_PAKN_DECL_B, b"", 1), doc[head:], tail.encode()))
+    si_o, after = frame.signed_info_out, frame.after_value
+    return b"".join(
+        (_HEAD, doc[:head].replace(_PAKN_DECL_B, b"", 1), doc[head:],
+         si_o[0], doc_digest, si_o[1], sp_digest, si_o[2],
+         b"<ds:SignatureValue>", _b64b(value), b"</ds:SignatureValue>",
+         after[0], when_b, after[1])
+    )  # fmt: skip
