@@ -204,6 +204,19 @@ def make_demo_agency(nf: NodeFile) -> Handler:
         for data in parts.values():
             verify(data, policy=policy)  # the petition and classification, signatures intact
         reply = ReplyRef(message_id=rec.message_id, envelope_digest=rec.envelope_digest)
+
+        def reply_once(purpose: str, subject: str, name: str, data: bytes) -> None:
+            _submit_once(
+                node,
+                derived_id(rec.message_id, purpose, header.created_at),
+                recipient=header.sender,
+                conversation_id=header.conversation_id,
+                in_reply_to=reply,
+                subject=subject,
+                parts=[OutgoingPart(name, "application/xml", data)],
+                trace=_trace(header),
+            )
+
         notice = StatusNotice(
             document_id=_doc_id(me, now, rec.message_id + "/s", "BNNMT-VP"),
             case_id=fwd.case_id,
@@ -214,16 +227,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
             description="Đã tiếp nhận, vào sổ văn bản đến.",
         )
         notice_signed = sign_xml(notice, node.config.signer, role="organisation", at=now)
-        _submit_once(
-            node,
-            derived_id(rec.message_id, "status-03", header.created_at),
-            recipient=header.sender,
-            conversation_id=header.conversation_id,
-            in_reply_to=reply,
-            subject="Trạng thái 03",
-            parts=[OutgoingPart("status.xml", "application/xml", notice_signed)],
-            trace=_trace(header),
-        )
+        reply_once("status-03", "Trạng thái 03", "status.xml", notice_signed)
         # The answer is written after the notice: its time must be strictly later.
         answer_at = max(node.config.clock.now(), now + dt.timedelta(milliseconds=1))
         answer = Answer(
@@ -249,16 +253,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
             level="B-T" if tsa else "B-B",
             tsa=tsa,
         )
-        _submit_once(
-            node,
-            derived_id(rec.message_id, "answer", header.created_at),
-            recipient=header.sender,
-            conversation_id=header.conversation_id,
-            in_reply_to=reply,
-            subject="Trả lời PAKN",
-            parts=[OutgoingPart("answer.xml", "application/xml", sealed)],
-            trace=_trace(header),
-        )
+        reply_once("answer", "Trả lời PAKN", "answer.xml", sealed)
 
     return handle
 

@@ -8,13 +8,13 @@ parsed (never re-serialised before verification).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from ..codec.jsoncodec import loads_strict
 from ..errors import InvalidInput, SchemaError
+from ..models._base import canonical_json  # the one canonical form (re-exported)
 
 __all__ = [
     "DirectoryDocument",
@@ -135,12 +135,6 @@ class DirectoryDocument(_Wire):
     expires_at: AwareDatetime
     issuer: AgencyCode
     partners: list[PartnerEntry]
-
-
-def canonical_json(model: BaseModel) -> bytes:
-    """Canonical bytes: sorted keys, compact separators, UTF-8, times in UTC ISO 8601."""
-    obj = model.model_dump(mode="json", exclude_none=False)
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def parse_wire(cls: type[M], data: bytes, *, what: str) -> M:
