@@ -52,6 +52,7 @@ _SUBCOMMANDS: tuple[str, ...] = (
     "pakn_sign.cli.cmd_validate",
     "pakn_sign.cli.cmd_schema",
     "pakn_sign.cli.cmd_node",
+    "pakn_sign.cli.cmd_redrive",
     "pakn_sign.cli.cmd_directory",
     "pakn_sign.cli.cmd_demo",
     "pakn_sign.cli.cmd_report",
