@@ -23,7 +23,7 @@ from typing import Any
 
 from lxml import etree
 
-from .codec.xmlcodec import SIGNED_TAG, from_xml
+from .codec.xmlcodec import SIGNED_TAG, document_from_signed, from_xml
 from .codec.xmlparse import parse_xml
 from .errors import (
     IndeterminateError,
@@ -277,12 +277,15 @@ def verify_xades(
 ) -> VerificationResult:
     """``verify`` for XML (see :func:`pakn_sign.verify.verify` for the contract)."""
     root = parse_xml(data).getroot()
-    _, outcomes = verify_signatures(root, policy=policy, at=at)
+    document_el, outcomes = verify_signatures(root, policy=policy, at=at)
     for o in outcomes:
         if o.error is not None:
             raise o.error
     signed_bytes = check_document_rules(outcomes, policy)
-    document = from_xml(signed_bytes)
+    # Step 6: the model of exactly the signed octets; every document Reference digested
+    # them from ``document_el`` (check_pakn_signature), so it is mapped from there when
+    # that provably gives the same model (else parsed from the octets).
+    document = document_from_signed(document_el, signed_bytes)
     if expect is not None and not isinstance(document, expect):
         raise PolicyViolation(
             f"expected a {expect.__name__}, the signed document is a {type(document).__name__}",

@@ -70,16 +70,21 @@ def test_signed_bytes_are_exactly_the_digested_document(test_pki, both):
 
 
 def test_model_is_parsed_from_the_signed_bytes(test_pki, both, monkeypatch):
+    """The model is ``from_xml`` of the signed bytes: read from those octets, or mapped from
+    the element they were canonicalised from and proven equal to them byte for byte."""
+    from pakn_sign.codec.xmlcodec import from_xml
+
     seen: list[bytes] = []
-    real = verify_xades_mod.from_xml
+    real = verify_xades_mod.document_from_signed
 
-    def spy(data, **kw):
-        seen.append(data)
-        return real(data, **kw)
+    def spy(el, canonical):
+        seen.append(canonical)
+        return real(el, canonical)
 
-    monkeypatch.setattr(verify_xades_mod, "from_xml", spy)
+    monkeypatch.setattr(verify_xades_mod, "document_from_signed", spy)
     result = verify(both, policy=test_pki.policy(), at=NOW)
     assert seen == [result.signed_bytes]
+    assert result.document == from_xml(result.signed_bytes)
 
 
 def test_expect_matching_kind(test_pki, both):

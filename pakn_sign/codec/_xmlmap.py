@@ -24,7 +24,7 @@ from ._xmlplan import (
 )
 from ._xmlschema import location_of
 
-__all__ = ["Node", "decode_model", "encode_model", "encode_model_c14n"]
+__all__ = ["Node", "decode_model", "decode_model_quick", "encode_model", "encode_model_c14n"]
 
 
 # -- encoding ------------------------------------------------------------------------------
@@ -104,19 +104,25 @@ def _c14n_value(out: list[str], shape: Shape, model: Any, data: Any) -> None:
 
 
 def _c14n_fields(out: list[str], plan: ModelPlan, model: BaseModel, data: dict[str, Any]) -> None:
+    append = out.append
     for spec in plan.fields:
-        name = spec.name
-        value = getattr(model, name)
-        if value is None:
+        value = data[spec.name]
+        if value is None:  # None dumps as None and nothing else does (omitted: minOccurs=0)
             continue
         try:
             shape = spec.shape
             if type(shape) is ScalarShape:
-                out.append(f"<pakn:{spec.local}>{_scalar_text(data[name])}</pakn:{spec.local}>")
+                if type(value) is not str:
+                    value = _text(value)
+                if _SPECIAL.search(value) is not None:
+                    value = _c14n_text(value)
+                append(spec.start)
+                append(value)
+                append(spec.end)
             else:
-                out.append(f"<pakn:{spec.local}>")
-                _c14n_value(out, shape, value, data[name])
-                out.append(f"</pakn:{spec.local}>")
+                append(spec.start)
+                _c14n_value(out, shape, getattr(model, spec.name), value)
+                append(spec.end)
         except _BadText as exc:
             exc.path.append("/" + spec.local)
             raise
@@ -304,3 +310,90 @@ def decode_model(
         err = exc.errors(include_url=False)[0]
         where = root.locate(tuple(err["loc"]))
         raise SchemaError(f"{err['msg']} ({err['type']})", location=location_of(where)) from None
+
+
+# -- quick decoding (a verifier's fast path; see xmlcodec.document_from_signed) ------------
+
+
+class _NotQuick(Exception):
+    """Anything the quick decoder does not take; the caller then runs the full decoder."""
+
+
+def _quick_scalar(el: etree._Element, shape: ScalarShape) -> Any:
+    if len(el):
+        raise _NotQuick
+    text = el.text or ""
+    kind = shape.json
+    if kind == "str":
+        return text
+    try:
+        if kind == "bool":
+            return _BOOLS[text]
+        if kind == "int":
+            return int(text.strip())
+        value = text.strip()
+        return float(_SPECIAL_FLOATS.get(value, value))
+    except (KeyError, ValueError):
+        raise _NotQuick from None
+
+
+def _quick_value(el: etree._Element, shape: Shape) -> Any:
+    if type(shape) is ScalarShape:
+        return _quick_scalar(el, shape)
+    if type(shape) is ModelShape:
+        return _quick_fields(el, model_plan(shape.cls))
+    if type(shape) is UnionShape:
+        kids = list(el)
+        if len(kids) != 1:
+            raise _NotQuick
+        return _quick_member(kids[0], shape)
+    assert isinstance(shape, ListShape)
+    item, item_local = shape.item, shape.item_local
+    if item_local is None:
+        assert isinstance(item, UnionShape)
+        return [_quick_member(child, item) for child in el]
+    item_tag = qname(item_local)
+    items = []
+    for child in el:
+        if child.tag != item_tag:
+            raise _NotQuick
+        items.append(_quick_value(child, item))
+    return items
+
+
+def _quick_member(el: etree._Element, shape: UnionShape) -> dict[str, Any]:
+    tag = el.tag
+    cls = shape.by_local(tag[len(NS) + 2 :]) if isinstance(tag, str) else None
+    if cls is None or tag != qname(cls.__name__):
+        raise _NotQuick
+    return _quick_fields(el, member_plan(shape, cls))
+
+
+def _quick_fields(el: etree._Element, plan: ModelPlan) -> dict[str, Any]:
+    obj: dict[str, Any] = dict(plan.implied)
+    by_tag = plan.by_tag
+    for child in el:
+        spec = by_tag.get(child.tag)  # a comment's or PI's tag is a function: no match
+        if spec is None or spec.name in obj:
+            raise _NotQuick
+        shape = spec.shape
+        obj[spec.name] = (
+            _quick_scalar(child, shape)
+            if type(shape) is ScalarShape
+            else _quick_value(child, shape)
+        )
+    return obj
+
+
+def decode_model_quick(
+    el: etree._Element, cls: type[BaseModel], *, implied: frozenset[str]
+) -> BaseModel | None:
+    """:func:`decode_model` without error locations: the model, or ``None`` for anything
+    :func:`decode_model` would refuse (and possibly for more; callers then run it)."""
+    from pydantic import ValidationError
+
+    try:
+        obj = _quick_fields(el, model_plan(cls, implied))
+        return cls.model_validate_json(to_json(obj))
+    except (_NotQuick, ValidationError):
+        return None

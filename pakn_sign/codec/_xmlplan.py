@@ -112,6 +112,14 @@ class FieldSpec:
     """``None`` allowed: the element is omitted for ``None``."""
     tag: str
     """Clark-notation tag."""
+    start: str = ""
+    """``<pakn:Local>``, as the canonical writer emits it (filled in)."""
+    end: str = ""
+    """``</pakn:Local>``."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", f"<pakn:{self.local}>")
+        object.__setattr__(self, "end", f"</pakn:{self.local}>")
 
 
 @dataclass(frozen=True, slots=True)

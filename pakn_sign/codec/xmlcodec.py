@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from lxml import etree
 
 from ..errors import ConfigurationError, InvalidInput, SchemaError
-from ._xmlmap import decode_model, encode_model, encode_model_c14n
+from ._xmlmap import decode_model, decode_model_quick, encode_model, encode_model_c14n
 from ._xmlplan import NS, qname
 from ._xmlschema import DSIG_NS, location_of, validate_schema
 from .xmlparse import DEFAULT_LIMITS, XmlLimits, parse_xml
@@ -33,6 +33,7 @@ __all__ = [
     "NS",
     "SIGNED_TAG",
     "document_from_element",
+    "document_from_signed",
     "from_xml",
     "split_signed",
     "to_canonical_xml",
@@ -259,3 +260,43 @@ def from_xml(
     if root.tag != SIGNED_TAG:
         _check_expect(root, expect)  # a clear message before the XSD's
     return document_from_element(root, expect=expect, settings=settings)
+
+
+def document_from_signed(el: etree._Element, canonical: bytes) -> Document:
+    """``from_xml(canonical)``, where ``canonical`` is the exclusive C14N of ``el``.
+
+    For a verifier: ``el`` is the referenced element in the already parsed input and
+    ``canonical`` the exact octets its Reference digested. The model is mapped from ``el``
+    and written back with :func:`to_canonical_xml`; equal bytes prove it is the model of
+    ``canonical`` (``from_xml(to_canonical_xml(m)) == m``, and that text is XSD-valid:
+    tests/test_xml_codec.py), with no second parse and no XSD pass. Anything else (a
+    comment, an xsi or foreign attribute, another prefix, non-canonical text, a model
+    error) takes the full path, which gives the precise refusal or accepts valid but
+    non-canonical content.
+
+    Raises:
+        InvalidInput, SchemaError: as :func:`from_xml` of ``canonical``.
+    """
+    doc = _canonical_model(el, canonical)
+    return doc if doc is not None else from_xml(canonical)
+
+
+def _canonical_model(el: etree._Element, canonical: bytes) -> Document | None:
+    tag = el.tag
+    if not isinstance(tag, str) or not tag.startswith(_NS_OPEN):
+        return None
+    cls = _by_name().get(tag[len(_NS_OPEN) :])
+    element_id = el.get("Id")
+    if cls is None or (element_id is not None and not _NCNAME.fullmatch(element_id)):
+        return None
+    doc = decode_model_quick(el, cls, implied=_IMPLIED)
+    if doc is None:
+        return None
+    try:
+        text = encode_model_c14n(doc, implied=_IMPLIED, element_id=element_id)
+    except InvalidInput:
+        return None
+    return doc if text.encode() == canonical else None  # type: ignore[return-value]
+
+
+_NS_OPEN = "{" + NS + "}"
