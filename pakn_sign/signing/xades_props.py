@@ -275,22 +275,37 @@ def _parse_time(text: str | None, where: str) -> dt.datetime:
     return value
 
 
+def _first(el: etree._Element, tag: str) -> etree._Element | None:
+    """``el.find(tag)`` for a plain child tag, filtered in C (a third of find's cost)."""
+    return next(el.iterchildren(tag), None)
+
+
+def _all(el: etree._Element, tag: str) -> list[etree._Element]:
+    """``el.findall(tag)`` for a plain child tag."""
+    return list(el.iterchildren(tag))
+
+
+def _grandchildren(el: etree._Element, tag: str, sub: str) -> list[etree._Element]:
+    """``el.findall(f"{tag}/{sub}")``: every ``sub`` child of every ``tag`` child, in order."""
+    return [g for c in el.iterchildren(tag) for g in c.iterchildren(sub)]
+
+
 def _parse_cert(cert_el: etree._Element, *, v2: bool) -> CertRef:
     where = "xades:SigningCertificate/Cert"
-    cd = cert_el.find(_X + "CertDigest")
+    cd = _first(cert_el, _X + "CertDigest")
     if cd is None:
         raise InvalidInput("xades:Cert without CertDigest", location=where)
-    dm = cd.find(_DS + "DigestMethod")
-    dv = cd.find(_DS + "DigestValue")
+    dm = _first(cd, _DS + "DigestMethod")
+    dv = _first(cd, _DS + "DigestValue")
     if dm is None or dv is None:
         raise InvalidInput("CertDigest needs DigestMethod and DigestValue", location=where)
     alg = DigestAlgorithm.from_uri(dm.get("Algorithm", ""))
     digest = _unb64(dv.text, where + "/CertDigest")
     if v2:
-        isv2 = cert_el.find(_X + "IssuerSerialV2")
+        isv2 = _first(cert_el, _X + "IssuerSerialV2")
         der = None if isv2 is None else _unb64(isv2.text, where + "/IssuerSerialV2")
         return CertRef(alg, digest, issuer_serial_v2=der)
-    isr = cert_el.find(_X + "IssuerSerial")
+    isr = _first(cert_el, _X + "IssuerSerial")
     if isr is None:
         return CertRef(alg, digest)
     name = isr.findtext(_DS + "X509IssuerName")
@@ -306,37 +321,39 @@ def parse_signed_properties(sp: etree._Element) -> SignedProps:
     """Read a ``xades:SignedProperties`` element (already covered by a verified Reference)."""
     if sp.tag != _X + "SignedProperties":
         raise InvalidInput(f"expected xades:SignedProperties, found {sp.tag}")
-    ssp = sp.find(_X + "SignedSignatureProperties")
+    ssp = _first(sp, _X + "SignedSignatureProperties")
     signing_time: dt.datetime | None = None
     refs: list[CertRef] = []
     v2 = False
     roles: list[str] = []
     if ssp is not None:
-        st = ssp.findall(_X + "SigningTime")
+        st = _all(ssp, _X + "SigningTime")
         if len(st) > 1:
             raise InvalidInput("more than one SigningTime", location="xades:SigningTime")
         if st:
             signing_time = _parse_time(st[0].text, "xades:SigningTime")
-        scs = ssp.findall(_X + "SigningCertificateV2") + ssp.findall(_X + "SigningCertificate")
+        scs = _all(ssp, _X + "SigningCertificateV2") + _all(ssp, _X + "SigningCertificate")
         if len(scs) > 1:
             raise InvalidInput(
                 "more than one SigningCertificate(V2) property", location="xades:SigningCertificate"
             )
         if scs:
             v2 = scs[0].tag == _X + "SigningCertificateV2"
-            refs = [_parse_cert(c, v2=v2) for c in scs[0].findall(_X + "Cert")]
-        for role_prop in ssp.findall(_X + "SignerRoleV2") + ssp.findall(_X + "SignerRole"):
-            for claimed in role_prop.iterfind(f"{_X}ClaimedRoles/{_X}ClaimedRole"):
+            refs = [_parse_cert(c, v2=v2) for c in scs[0].iterchildren(_X + "Cert")]
+        for role_prop in _all(ssp, _X + "SignerRoleV2") + _all(ssp, _X + "SignerRole"):
+            for claimed in _grandchildren(role_prop, _X + "ClaimedRoles", _X + "ClaimedRole"):
                 if len(claimed):
                     raise UnsupportedFeature(
                         "structured ClaimedRole content is not supported",
                         location="xades:ClaimedRole",
                     )
                 roles.append((claimed.text or "").strip())
-    formats = [
-        (dof.get("ObjectReference", ""), dof.findtext(_X + "MimeType"))
-        for dof in sp.iterfind(f"{_X}SignedDataObjectProperties/{_X}DataObjectFormat")
-    ]
+    formats = []
+    for dof in _grandchildren(sp, _X + "SignedDataObjectProperties", _X + "DataObjectFormat"):
+        mime = _first(dof, _X + "MimeType")
+        formats.append(
+            (dof.get("ObjectReference", ""), None if mime is None else (mime.text or ""))
+        )
     return SignedProps(
         id=sp.get("Id"),
         signing_time=signing_time,
@@ -349,9 +366,10 @@ def parse_signed_properties(sp: etree._Element) -> SignedProps:
 
 def parse_unsigned_properties(qp: etree._Element) -> UnsignedProps:
     """Read the unsigned signature properties pakn_sign uses from ``QualifyingProperties``."""
-    usp = qp.find(f"{_X}UnsignedProperties/{_X}UnsignedSignatureProperties")
-    if usp is None:
+    usps = _grandchildren(qp, _X + "UnsignedProperties", _X + "UnsignedSignatureProperties")
+    if not usps:
         return UnsignedProps()
+    usp = usps[0]
     stamps: list[tuple[str, bytes]] = []
     for ts in usp.findall(_X + "SignatureTimeStamp"):
         cm = ts.find(_DS + "CanonicalizationMethod")

@@ -88,9 +88,8 @@ def _qualifying_properties(sig_el: etree._Element) -> etree._Element:
     sig_id = sig_el.get("Id")
     found = [
         qp
-        for qp in sig_el.iterfind(
-            "{http://www.w3.org/2000/09/xmldsig#}Object/" + _X + "QualifyingProperties"
-        )
+        for obj in sig_el.iterchildren("{http://www.w3.org/2000/09/xmldsig#}Object")
+        for qp in obj.iterchildren(_X + "QualifyingProperties")
     ]
     if len(found) != 1:
         raise InvalidSignature(
@@ -136,7 +135,7 @@ def verify_xades_core(
         min_rsa_bits=min_rsa_bits,
     )
     qp = _qualifying_properties(sig_el)
-    sp_elements = qp.findall(_X + "SignedProperties")
+    sp_elements = list(qp.iterchildren(_X + "SignedProperties"))
     refs = [r for r in verified.references if len(sp_elements) == 1 and r.element is sp_elements[0]]
     if len(refs) != 1:
         raise InvalidSignature(

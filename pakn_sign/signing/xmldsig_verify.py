@@ -16,9 +16,9 @@ Steps (numbered as in the code):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
+import threading
 from collections.abc import Callable, Sequence
 
 from cryptography import x509
@@ -55,6 +55,7 @@ KeyResolver = Callable[[KeyInfoData], PublicKey | None]
 """Maps what KeyInfo says to a public key the caller accepts, or ``None`` to refuse."""
 
 _MAX_REFERENCES = 64
+_LOCAL = threading.local()
 _CRYPTO = "CRYPTO_CONSTRAINTS_FAILURE"
 
 
@@ -92,9 +93,11 @@ def _reparse(canonical: bytes) -> etree._Element:
     # Canonical XML that libxml2 wrote from a tree parse_xml already admitted: no DOCTYPE
     # can appear in it and its size and depth are bounded; a fresh hardened parser suffices
     # (parse_xml's Python-level pre-checks would double the cost of a 4 KB verify).
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:  # lxml parsers must not be shared between threads
+        parser = _LOCAL.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        )
     try:
         return etree.fromstring(canonical, parser=parser)
     except etree.XMLSyntaxError as exc:  # pragma: no cover - C14N output is well-formed
@@ -109,13 +112,23 @@ def _spki(key: PublicKey) -> bytes:
 
 def _leaf_certificate(info: KeyInfoData) -> x509.Certificate:
     """The one certificate that issued none of the others (KeyInfo order is not fixed)."""
-    return info.certificates[_leaf_index(info.certificates_der, info.certificates)]
+    ders = info.certificates_der
+    index = _LEAF_INDEX.get(ders)
+    if index is None:
+        index = _leaf_index(ders, info.certificates)
+        if len(_LEAF_INDEX) >= 256:
+            _LEAF_INDEX.clear()
+        _LEAF_INDEX[ders] = index
+    return info.certificates[index]
 
 
-@functools.lru_cache(maxsize=256)
+_LEAF_INDEX: dict[tuple[bytes, ...], int] = {}
+"""DERs -> leaf position: a function of the certificates alone, worked out once per chain
+(keyed by the DERs only: hashing the certificate objects as well cost more than the rest)."""
+
+
 def _leaf_index(ders: tuple[bytes, ...], certs: tuple[x509.Certificate, ...]) -> int:
-    # A function of the certificates alone (keyed by their DER too), so it is worked out
-    # once per chain; a refusal is raised, never cached. Duplicates count once (the last).
+    # A refusal is raised, never stored. Duplicates count once (the last).
     last = {der: i for i, der in enumerate(ders)}
     unique = [certs[i] for i in last.values()]
     leaves = [
