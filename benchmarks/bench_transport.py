@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
-from pakn_sign.transport.pool import pooled_transport  # noqa: E402
+from pakn_sign.transport.http11 import LeanTransport  # noqa: E402
+from pakn_sign.transport.serve import run_loop  # noqa: E402
 from pakn_sign.transport.testbed import (  # noqa: E402
     MINISTRY,
     VPCP,
@@ -91,17 +93,19 @@ def bare_posts(bed: Testbed, n: int, size: int, concurrency: int) -> tuple[float
     body = os.urandom(size)
 
     async def run() -> float:
-        # The sender's own HTTP path (client.py: httpx transport over pool.py's pool), so the
-        # ratio measures the protocol's cost, not a difference between HTTP client layers.
-        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        pool = pooled_transport(ctx, limits)
+        # The sender's own HTTP path (client.py: httpx over http11.py's lean transport), so
+        # the ratio measures the protocol's cost, not a difference between HTTP client layers.
+        pool = LeanTransport(ctx)
         url = f"https://127.0.0.1:{port}/v1/messages"
-        timeout = httpx.Timeout(30.0).as_dict()
+        headers = {"content-type": "application/octet-stream", "content-length": str(size)}
         sem = asyncio.Semaphore(concurrency)
+
+        async def chunks() -> AsyncIterator[bytes]:  # streamed, as the sender's body is
+            yield body
 
         async def one() -> None:
             async with sem:
-                request = httpx.Request("POST", url, content=body, extensions={"timeout": timeout})
+                request = httpx.Request("POST", url, content=chunks(), headers=headers)
                 r = await pool.handle_async_request(request)
                 try:
                     await r.aread()
@@ -120,7 +124,7 @@ def bare_posts(bed: Testbed, n: int, size: int, concurrency: int) -> tuple[float
 
     try:
         c0, s0 = _own_cpu(), cpu_seconds(proc.pid)
-        rate = asyncio.run(run())
+        rate = run_loop(run())
         return rate, (_own_cpu() - c0) / n, (cpu_seconds(proc.pid) - s0) / n
     finally:
         proc.stop()

@@ -37,7 +37,7 @@ from .config import NodeFile, load_node_file
 from .directory import sign_directory
 from .node import Node
 from .sealing import cert_sha256
-from .serve import Handler
+from .serve import Handler, run_loop
 from .store import InboxRecord
 from .wire import DirectoryDocument, PartnerEntry
 
@@ -368,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "serve-bare":
         serve_bare(nf, args.port)
         return 0
-    summary = asyncio.run(
+    summary = run_loop(
         send_many(
             nf, to=args.to, count=args.count, size=args.size, attachment=args.attachment,
             concurrency=args.concurrency, submitters=args.submitters, rate=args.rate,

@@ -20,6 +20,7 @@ from .config import NodeFile
 from .faults import FaultInjector
 from .node import Node
 from .sender import OutgoingPart
+from .serve import run_loop
 from .states import OUTBOX_FINAL
 
 __all__ = ["send_many", "serve_bare"]
@@ -169,7 +170,7 @@ def serve_bare(nf: NodeFile, port: int) -> None:
     tls = node.config.tls
     assert tls is not None
     config = uvicorn.Config(
-        _bare_app, host=nf.host, port=port, log_level="warning", lifespan="off",
+        _bare_app, host=nf.host, port=port, log_level="warning", lifespan="off", http="httptools",
         timeout_keep_alive=30, limit_concurrency=1000,
     )  # fmt: skip
     config.load()
@@ -185,4 +186,4 @@ def serve_bare(nf: NodeFile, port: int) -> None:
         sys.stderr.write(f"READY bare on port {port}\n")
         await task
 
-    asyncio.run(run())
+    run_loop(run())
