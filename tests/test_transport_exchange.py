@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from pakn_sign.signing.b64 import b64url_decode, b64url_encode
 from pakn_sign.transport.receiver import RECEIPT_TYP, ChunkReader
 from pakn_sign.transport.sealing import cert_sha256, open_sealed, seal
 from pakn_sign.transport.sender import OutgoingPart, verify_receipt
+from pakn_sign.transport.spool import INLINE_MAX_PART
 from pakn_sign.transport.states import InboxState, OutboxState
 from pakn_sign.transport.wire import EnvelopeHeader, Receipt, parse_wire
 from pakn_sign.trust.testpki import TestPKI
@@ -129,15 +131,41 @@ def test_attack_flipped_bit_in_header_is_refused(mesh) -> None:  # type: ignore[
     assert mesh.nodes[MINISTRY].store.inbox_counts() == {}
 
 
-def test_attack_flipped_bit_in_body_is_refused(mesh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rec = _send(mesh)
-    part = Path(rec.parts[0].path)
-    data = bytearray(part.read_bytes())
-    data[0] ^= 0x01
-    part.write_bytes(bytes(data))
-    state = asyncio.run(mesh.nodes[VPCP].sender.deliver_one(rec))
+@pytest.mark.parametrize("where", ["inline", "spooled"])
+def test_attack_flipped_bit_in_body_is_refused(mesh, where: str) -> None:  # type: ignore[no-untyped-def]
+    """The frozen bytes change after signing (storage corruption, tampering): refused.
+
+    A small part is stored inline in the outbox row; a large one in a spool file.
+    """
+    sender = mesh.nodes[VPCP]
+    if where == "inline":
+        rec = _send(mesh)
+        assert rec.parts[0].data is not None
+        with sqlite3.connect(sender.store.path) as db:
+            (blob,) = db.execute(
+                "SELECT inline FROM outbox WHERE message_id=?", (rec.message_id,)
+            ).fetchone()
+            flipped = bytearray(blob)
+            flipped[0] ^= 0x01
+            db.execute(
+                "UPDATE outbox SET inline=? WHERE message_id=?", (bytes(flipped), rec.message_id)
+            )
+        rec = sender.store.outbox(rec.message_id)  # re-read: the sender sends what is stored
+        assert rec.parts[0].data == bytes(flipped)
+    else:
+        rec = _send(mesh, b"x" * (INLINE_MAX_PART + 1))
+        assert rec.parts[0].data is None
+        part = Path(rec.parts[0].path)
+        data = bytearray(part.read_bytes())
+        data[0] ^= 0x01
+        part.write_bytes(bytes(data))
+    state = asyncio.run(sender.sender.deliver_one(rec))
     assert state is OutboxState.REJECTED
     assert mesh.nodes[MINISTRY].store.inbox_counts() == {}
+    r = json.loads(
+        b64url_decode(json.loads(sender.store.outbox(rec.message_id).receipt)["payload"])
+    )
+    assert r["error_code"] == "transport.digest_mismatch"
 
 
 def test_expired_message_gets_a_negative_receipt(mesh, clock: MutableClock) -> None:  # type: ignore[no-untyped-def]

@@ -55,7 +55,7 @@ def test_store_pragmas_and_migration_are_idempotent(tmp_path: Path) -> None:
     assert s._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     s.close()
     s2 = _store(tmp_path)  # reopening applies no migration twice
-    assert s2._db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+    assert s2._db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 2
 
 
 def test_transitions_and_audit_are_append_only(tmp_path: Path) -> None:

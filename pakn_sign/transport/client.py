@@ -97,11 +97,10 @@ class HTTPTransport:
         async def body() -> AsyncIterator[bytes]:
             yield header
             for index, part in enumerate(parts):
-                with open(part.path, "rb") as fh:
-                    while chunk := fh.read(_CHUNK):
-                        yield chunk
-                        if index == 0:
-                            faults.hit("sender.mid_upload")
+                for chunk in part.chunks(_CHUNK):
+                    yield chunk
+                    if index == 0:
+                        faults.hit("sender.mid_upload")
 
         total = len(header) + sum(p.size for p in parts)
         request = httpx.Request(

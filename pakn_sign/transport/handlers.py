@@ -42,7 +42,7 @@ from .config import NodeFile
 from .node import Node
 from .sender import OutgoingPart
 from .serve import Handler
-from .store import InboxRecord
+from .store import InboxRecord, PartRef
 from .wire import EnvelopeHeader, ReplyRef, TraceEntry, parse_wire
 
 __all__ = ["handler_for", "policy_from_config"]
@@ -60,6 +60,11 @@ def policy_from_config(nf: NodeFile) -> TrustPolicy:
         revocation=RevocationMode(t.get("revocation", "soft")),
         allow_fetching=bool(t.get("allow_fetching", False)),
     )
+
+
+def _source(part: PartRef) -> bytes | Path:
+    """Forward a part as stored: inline bytes, or the spooled file (streamed, not loaded)."""
+    return part.data if part.data is not None else Path(part.location)
 
 
 def header_of(rec: InboxRecord) -> EnvelopeHeader:
@@ -107,7 +112,7 @@ def make_hub(nf: NodeFile) -> Handler:
         header = header_of(rec)
         now = node.config.clock.now()
         me = node.config.agency_code
-        parts = {p.name: Path(p.path).read_bytes() for p in rec.parts}
+        parts = {p.name: p.read_bytes() for p in rec.parts}
         results = {name: verify(data, policy=policy) for name, data in parts.items()}
         petitions = [(n, r) for n, r in results.items() if isinstance(r.document, Petition)]
         if petitions:
@@ -172,7 +177,7 @@ def make_hub(nf: NodeFile) -> Handler:
             conversation_id=header.conversation_id,
             subject=header.subject,
             in_reply_to=header.in_reply_to,
-            parts=[OutgoingPart(p.name, p.media_type, Path(p.path)) for p in rec.parts],
+            parts=[OutgoingPart(p.name, p.media_type, _source(p)) for p in rec.parts],
             trace=_trace(header),
             action="relayed",
         )
@@ -195,7 +200,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
         header = header_of(rec)
         now = node.config.clock.now()
         me = node.config.agency_code
-        parts = {p.name: Path(p.path).read_bytes() for p in rec.parts}
+        parts = {p.name: p.read_bytes() for p in rec.parts}
         fwd_bytes = parts.get("forwarding.xml")
         if fwd_bytes is None:
             return
@@ -265,7 +270,7 @@ def make_keeper(nf: NodeFile) -> Handler:
     async def handle(node: Node, rec: InboxRecord) -> None:
         if policy is not None:
             for p in rec.parts:
-                verify(Path(p.path).read_bytes(), policy=policy)
+                verify(p.read_bytes(), policy=policy)
 
     return handle
 

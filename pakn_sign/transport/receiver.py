@@ -27,7 +27,7 @@ from ..signing.signers import Signer
 from .directory import Directory, DirectoryError
 from .faults import FaultInjector
 from .sealing import open_sealed, seal
-from .spool import Spool, Staging
+from .spool import Spool, Staging, inline_plan
 from .store import PartRef, Store
 from .wire import EnvelopeHeader, Receipt
 
@@ -194,14 +194,26 @@ class Receiver:
                 )
             receipt = existing.receipt or self._sign_and_store(header, digest, existing.received_at)
             return ReceiveOutcome(200, receipt, accepted=True, duplicate=True)
-        staging = self.spool.staging()
+        # Small parts are held in memory and stored inline with the inbox row (bounded by
+        # spool.INLINE_MAX_*, decided from the signed manifest); the rest go to staging files.
+        inline = inline_plan([info.size for info in header.parts])
+        staging = None if all(inline) else self.spool.staging()
+        data: dict[int, bytes] = {}
         try:
             for index, info in enumerate(header.parts):
                 h = hashlib.sha256()
-                with open(staging.part_path(index), "wb") as fh:
+                if inline[index]:
+                    buf = bytearray()
                     async for chunk in body.iter_exact(info.size):
                         h.update(chunk)
-                        fh.write(chunk)
+                        buf += chunk
+                    data[index] = bytes(buf)
+                else:
+                    assert staging is not None
+                    with open(staging.part_path(index), "wb") as fh:
+                        async for chunk in body.iter_exact(info.size):
+                            h.update(chunk)
+                            fh.write(chunk)
                 if h.hexdigest() != info.sha256:
                     return self._refuse(
                         header,
@@ -219,33 +231,48 @@ class Receiver:
                     now,
                 )
             # One worker-thread hop for all the blocking steps, in their order: fsync the
-            # parts, rename them into place, commit the inbox row, then sign the receipt.
+            # part files, rename them into place, commit the inbox row (with the inline
+            # parts), then sign the receipt.
             receipt = await asyncio.to_thread(
-                self._persist, staging, header, header_bytes, digest, now
+                self._persist, staging, data, header, header_bytes, digest, now
             )
         finally:
-            staging.discard()
+            if staging is not None:
+                staging.discard()
         self.faults.hit("receiver.after_receipt_stored_before_response")
         return ReceiveOutcome(200, receipt, accepted=True)
 
     def _persist(
         self,
-        staging: Staging,
+        staging: Staging | None,
+        data: dict[int, bytes],
         header: EnvelopeHeader,
         header_bytes: bytes,
         digest: str,
         now: dt.datetime,
     ) -> bytes:
         """Make the verified parts and the inbox row durable; only then sign the receipt."""
-        for index in range(len(header.parts)):
-            # fsync syncs the file, whichever descriptor wrote it (POSIX fsync, Linux too).
-            with open(staging.part_path(index), "rb") as fh:
-                os.fsync(fh.fileno())
-        final = staging.commit(header.sender, header.message_id)
-        parts = [
-            PartRef(i.name, i.media_type, i.sha256, i.size, str(final / staging.part_path(n).name))
-            for n, i in enumerate(header.parts)
-        ]
+        parts: list[PartRef] = []
+        final = None
+        if staging is not None:
+            for index in range(len(header.parts)):
+                if index not in data:
+                    # fsync syncs the file, whichever descriptor wrote it (POSIX fsync).
+                    with open(staging.part_path(index), "rb") as fh:
+                        os.fsync(fh.fileno())
+            final = staging.commit(header.sender, header.message_id)
+        for n, i in enumerate(header.parts):
+            if n in data:
+                location = self.spool.inline_location(i.sha256)
+                ref = PartRef(i.name, i.media_type, i.sha256, i.size, location, data[n])
+                # The cache copy now (unsynced), for readers that open the stored location.
+                ref.path  # noqa: B018
+                parts.append(ref)
+            else:
+                assert staging is not None
+                assert final is not None
+                location = str(final / staging.part_path(n).name)
+                parts.append(PartRef(i.name, i.media_type, i.sha256, i.size, location))
         self.faults.hit("receiver.before_inbox_commit")
         try:
             rec = self.store.accept(

@@ -35,7 +35,7 @@ from .faults import FaultInjector
 from .ids import uuid7
 from .receiver import ENVELOPE_TYP, RECEIPT_TYP
 from .sealing import open_sealed, seal
-from .spool import Spool
+from .spool import INLINE_MAX_MESSAGE, INLINE_MAX_PART, Spool
 from .states import OutboxState
 from .store import OutboxRecord, PartRef, Store
 from .wire import EnvelopeHeader, PartInfo, Receipt, ReplyRef, TraceEntry
@@ -62,6 +62,16 @@ class Transport(Protocol):
     ) -> tuple[int, bytes]: ...
 
     async def get_receipt(self, endpoint: str, message_id: str) -> bytes | None: ...
+
+
+def _small_bytes(data: bytes | Path, room: int) -> bytes | None:
+    """The part's bytes if it is small enough to keep inline (spool.INLINE_MAX_*), else None."""
+    limit = min(INLINE_MAX_PART, room)
+    if isinstance(data, bytes):
+        return data if len(data) <= limit else None
+    with data.open("rb") as fh:
+        head = fh.read(limit + 1)
+    return head if len(head) <= limit else None
 
 
 def verify_receipt(
@@ -142,16 +152,27 @@ class Sender:
         mid = message_id or str(uuid7(now))
         infos: list[PartInfo] = []
         refs: list[PartRef] = []
+        inline_total = 0
         for index, part in enumerate(parts):
-            src: BinaryIO = (
-                part.data.open("rb") if isinstance(part.data, Path) else io.BytesIO(part.data)
-            )
-            with src:
-                path, digest, size = self.spool.store_outgoing(mid, index, src)
+            small = _small_bytes(part.data, INLINE_MAX_MESSAGE - inline_total)
+            if small is not None:  # kept in the outbox row: durable with the enqueue COMMIT
+                inline_total += len(small)
+                digest, size = hashlib.sha256(small).hexdigest(), len(small)
+                ref = PartRef(
+                    part.name, part.media_type, digest, size,
+                    self.spool.inline_location(digest), small,
+                )  # fmt: skip
+            else:
+                src: BinaryIO = (
+                    part.data.open("rb") if isinstance(part.data, Path) else io.BytesIO(part.data)
+                )
+                with src:
+                    path, digest, size = self.spool.store_outgoing(mid, index, src)
+                ref = PartRef(part.name, part.media_type, digest, size, str(path))
             infos.append(
                 PartInfo(name=part.name, media_type=part.media_type, size=size, sha256=digest)
             )
-            refs.append(PartRef(part.name, part.media_type, digest, size, str(path)))
+            refs.append(ref)
         header = EnvelopeHeader(
             message_id=mid,
             conversation_id=conversation_id or mid,

@@ -156,9 +156,8 @@ class InboxApp:
         )
         await send({"type": "http.response.body", "body": rec.header, "more_body": True})
         for part in rec.parts:
-            with open(part.path, "rb") as fh:
-                while chunk := fh.read(256 * 1024):
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            for chunk in part.chunks(256 * 1024):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
 
     async def _pull_ack(self, receive: Receive, send: Send) -> None:

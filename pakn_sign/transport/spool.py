@@ -11,11 +11,28 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["Spool", "Staging", "fsync_dir"]
+__all__ = ["INLINE_MAX_MESSAGE", "INLINE_MAX_PART", "Spool", "Staging", "fsync_dir", "inline_plan"]
+
+# Parts up to this size, while a message's inline parts stay under the second limit, are
+# kept inside the store's transaction (PartRef.data) instead of a spool file: the COMMIT's
+# one fsync makes them durable. The receiver holds a message's inline parts in memory until
+# that COMMIT, so the total is bounded; larger parts stream through spool files as before.
+INLINE_MAX_PART = 64 * 1024
+INLINE_MAX_MESSAGE = 128 * 1024
+
+
+def inline_plan(sizes: Sequence[int]) -> list[bool]:
+    """Which parts of a manifest are kept inline (the receiver decides from signed sizes)."""
+    plan, total = [], 0
+    for size in sizes:
+        small = size <= INLINE_MAX_PART and total + size <= INLINE_MAX_MESSAGE
+        total += size if small else 0
+        plan.append(small)
+    return plan
 
 
 def fsync_dir(path: Path) -> None:
@@ -69,6 +86,7 @@ class Spool:
         self.root = Path(root)
         (self.root / "msg").mkdir(parents=True, exist_ok=True)
         (self.root / "out").mkdir(exist_ok=True)
+        (self.root / "parts").mkdir(exist_ok=True)  # cache copies of inline parts (PartRef.path)
         fsync_dir(self.root)  # once per start: the out/ directory's own name is durable
         self._buckets: set[Path] = set()
         tmp = self.root / "tmp"
@@ -86,6 +104,10 @@ class Spool:
 
     def staging(self) -> Staging:
         return Staging(self, self.root / "tmp" / uuid.uuid4().hex)
+
+    def inline_location(self, sha256: str) -> str:
+        """Where an inline part's cache copy goes when a reader asks for a file."""
+        return str(self.root / "parts" / sha256)
 
     def final_path(self, sender: str, message_id: str) -> Path:
         key = hashlib.sha256(f"{sender}/{message_id}".encode()).hexdigest()

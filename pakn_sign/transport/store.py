@@ -8,8 +8,12 @@ Every state change is one transaction that also appends a row to the append-only
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from .audit import AuditRecord, Checkpoint
@@ -20,13 +24,55 @@ __all__ = ["InboxRecord", "OutboxRecord", "PartRef", "Store", "Transition"]
 
 @dataclass(frozen=True, slots=True)
 class PartRef:
-    """A payload part spooled to disk: its manifest name, digest, size and file path."""
+    """A payload part: its manifest name, digest and size, and where its bytes are.
+
+    A large part lives in a spool file (``location``). A small part is kept *inline*
+    (``data``): its bytes are stored inside the store's own transaction, so the one fsynced
+    COMMIT that records the message also makes the part durable (no part file, file fsync
+    and directory fsyncs). ``path`` works for both: for an inline part it writes a cache
+    copy at ``location`` on first use (content-addressed, re-checked against ``sha256``).
+    """
 
     name: str
     media_type: str
     sha256: str
     size: int
-    path: str
+    location: str
+    data: bytes | None = None
+
+    @property
+    def path(self) -> str:
+        """A file with the part's bytes (for an inline part: a cache copy, made on demand)."""
+        if self.data is not None:
+            _materialise(Path(self.location), self.data, self.sha256)
+        return self.location
+
+    def read_bytes(self) -> bytes:
+        return self.data if self.data is not None else Path(self.location).read_bytes()
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The bytes in pieces of at most ``size`` (a spooled part is never read whole)."""
+        if self.data is not None:
+            for start in range(0, len(self.data), size):
+                yield self.data[start : start + size]
+            return
+        with open(self.location, "rb") as fh:
+            while chunk := fh.read(size):
+                yield chunk
+
+
+def _materialise(target: Path, data: bytes, sha256: str) -> None:
+    """Make ``target`` hold ``data``. Not fsynced: the store holds the durable copy, and a
+    torn or stale cache file (after a crash) fails the digest check and is rewritten."""
+    try:
+        if hashlib.sha256(target.read_bytes()).hexdigest() == sha256:
+            return
+    except FileNotFoundError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
 
 
 @dataclass(frozen=True, slots=True)

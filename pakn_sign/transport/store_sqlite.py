@@ -44,15 +44,18 @@ class SQLiteStore(SQLiteInbox):
                     raise StoreError(f"message {message_id} already queued with other bytes")
             else:
                 inserted = True
+                manifest, inline = _parts_json(parts)
                 cur.execute(
                     "INSERT INTO outbox(message_id, recipient, header, envelope_digest, parts,"
-                    " state, queued_at, next_attempt_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    " inline, state, queued_at, next_attempt_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         message_id,
                         recipient,
                         header,
                         envelope_digest,
-                        _parts_json(parts),
+                        manifest,
+                        inline,
                         OutboxState.QUEUED.value,
                         _ts(now),
                         _ts(now),
@@ -85,7 +88,8 @@ class SQLiteStore(SQLiteInbox):
         with self._lock:
             row = self._db.execute(
                 "SELECT message_id, recipient, header, envelope_digest, parts, state, attempts,"
-                " queued_at, next_attempt_at, last_error, receipt FROM outbox WHERE message_id=?",
+                " queued_at, next_attempt_at, last_error, receipt, inline FROM outbox"
+                " WHERE message_id=?",
                 (message_id,),
             ).fetchone()
         return None if row is None else self._outbox_row(row)
@@ -99,7 +103,7 @@ class SQLiteStore(SQLiteInbox):
             row[1],
             bytes(row[2]),
             row[3],
-            _parts(row[4]),
+            _parts(row[4], row[11]),
             OutboxState(row[5]),
             row[6],
             queued,
@@ -120,7 +124,7 @@ class SQLiteStore(SQLiteInbox):
         # Only fixed clauses are joined into the SQL; every value is a bound parameter.
         sql = (
             "SELECT message_id, recipient, header, envelope_digest, parts, state, attempts,"  # noqa: S608
-            " queued_at, next_attempt_at, last_error, receipt FROM outbox WHERE "
+            " queued_at, next_attempt_at, last_error, receipt, inline FROM outbox WHERE "
             + where
             + " ORDER BY next_attempt_at LIMIT ?"
         )

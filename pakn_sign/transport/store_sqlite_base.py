@@ -45,6 +45,11 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE audit_checkpoints(
       seq INTEGER PRIMARY KEY, head BLOB NOT NULL, signed BLOB NOT NULL);
     """,
+    # 2: small parts inline (PartRef.data), concatenated in manifest order.
+    """
+    ALTER TABLE outbox ADD COLUMN inline BLOB;
+    ALTER TABLE inbox ADD COLUMN inline BLOB;
+    """,
 )
 # Indexes added without a schema change, created on every open (existing stores get them).
 # inbox_received: the handler's lease takes the oldest received messages in index order;
@@ -61,14 +66,34 @@ def _dt(value: str | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromisoformat(value)
 
 
-def _parts_json(parts: Sequence[PartRef]) -> str:
-    return json.dumps(
-        [[p.name, p.media_type, p.sha256, p.size, p.path] for p in parts], ensure_ascii=False
-    )
+def _parts_json(parts: Sequence[PartRef]) -> tuple[str, bytes | None]:
+    """The manifest column and the inline parts' bytes, concatenated in manifest order.
+
+    A row is [name, media type, sha256, size, location], with "inline" before the location
+    for an inline part: the location stays last (readers of the column rely on it).
+    """
+    rows: list[list[object]] = []
+    inline: list[bytes] = []
+    for p in parts:
+        if p.data is None:
+            rows.append([p.name, p.media_type, p.sha256, p.size, p.location])
+        else:
+            rows.append([p.name, p.media_type, p.sha256, p.size, "inline", p.location])
+            inline.append(p.data)
+    return json.dumps(rows, ensure_ascii=False), b"".join(inline) if inline else None
 
 
-def _parts(value: str) -> tuple[PartRef, ...]:
-    return tuple(PartRef(n, m, s, z, p) for n, m, s, z, p in json.loads(value))
+def _parts(value: str, inline: bytes | None) -> tuple[PartRef, ...]:
+    out: list[PartRef] = []
+    offset = 0
+    for row in json.loads(value):
+        n, m, s, z, p = row[0], row[1], row[2], row[3], row[-1]
+        data = None
+        if len(row) == 6 and inline is not None:
+            data = bytes(inline[offset : offset + z])
+            offset += z
+        out.append(PartRef(n, m, s, z, p, data))
+    return tuple(out)
 
 
 class SQLiteBase:

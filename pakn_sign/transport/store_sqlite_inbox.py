@@ -22,7 +22,7 @@ class SQLiteInbox(SQLiteBase):
 
     _INBOX_COLS = (
         "sender, message_id, envelope_digest, header, parts, state, received_at, receipt,"
-        " lease_until, lease_token"
+        " lease_until, lease_token, inline"
     )
 
     @staticmethod
@@ -34,7 +34,7 @@ class SQLiteInbox(SQLiteBase):
             row[1],
             row[2],
             bytes(row[3]),
-            _parts(row[4]),
+            _parts(row[4], row[10]),
             InboxState(row[5]),
             received,
             None if row[7] is None else bytes(row[7]),
@@ -70,18 +70,20 @@ class SQLiteInbox(SQLiteBase):
         audit: Mapping[str, Any],
     ) -> InboxRecord:
         """Durably store a verified incoming message (dedup is the caller's check first)."""
+        manifest, inline = _parts_json(parts)
         with self._tx() as cur:
             cur.execute(
                 f"INSERT INTO inbox({self._INBOX_COLS}, updated_at)"  # noqa: S608
-                " VALUES (?,?,?,?,?,?,?,NULL,NULL,NULL,?)",
+                " VALUES (?,?,?,?,?,?,?,NULL,NULL,NULL,?,?)",
                 (
                     sender,
                     message_id,
                     envelope_digest,
                     header,
-                    _parts_json(parts),
+                    manifest,
                     InboxState.RECEIVED.value,
                     _ts(now),
+                    inline,
                     _ts(now),
                 ),
             )
