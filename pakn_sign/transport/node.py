@@ -30,6 +30,7 @@ from .sender import Sender
 from .server import PULL_TYP, InboxApp
 from .spool import Spool
 from .store_sqlite import SQLiteStore
+from .store_worker import StoreWorker
 from .tls import client_context
 from .wire import PullRequest, _Wire
 
@@ -89,6 +90,7 @@ class Node:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = SQLiteStore(config.data_dir / "node.db")
         self.spool = Spool(config.data_dir / "spool")
+        self.worker = StoreWorker(self.store)  # one thread, batched COMMITs (store_worker.py)
         self.directory = config.directory
         self.receiver = Receiver(
             me=config.agency_code,
@@ -98,6 +100,7 @@ class Node:
             spool=self.spool,
             clock=config.clock,
             faults=config.faults,
+            worker=self.worker,
         )
         self.http = HTTPTransport(ssl_for=self._ssl_for, transport_for=config.transport_for)
         self.sender = Sender(
@@ -110,6 +113,7 @@ class Node:
             transport=self.http,
             retry=config.retry,
             faults=config.faults,
+            worker=self.worker,
         )
         self.app = InboxApp(self.receiver, directory=self.directory, sender=self.sender)
         self._ssl_cache: dict[tuple[str, ...], ssl.SSLContext] = {}
@@ -183,6 +187,7 @@ class Node:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        self.worker.close()
         self.store.close()
 
 

@@ -29,6 +29,7 @@ from .faults import FaultInjector
 from .sealing import open_sealed, seal
 from .spool import Spool, Staging, inline_plan
 from .store import PartRef, Store
+from .store_worker import StoreWorker, run_store
 from .wire import EnvelopeHeader, Receipt
 
 __all__ = ["ENVELOPE_TYP", "RECEIPT_TYP", "ChunkReader", "ReceiveOutcome", "Receiver"]
@@ -123,6 +124,7 @@ class Receiver:
     max_header_bytes: int = 256 * 1024
     max_part_bytes: int = 4 * 1024 * 1024 * 1024
     faults: FaultInjector = field(default_factory=FaultInjector)
+    worker: StoreWorker | None = None
     _locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
 
     async def receive(self, header_bytes: bytes, body: ChunkReader) -> ReceiveOutcome:
@@ -230,11 +232,15 @@ class Receiver:
                     "body is longer than the manifest says",
                     now,
                 )
-            # One worker-thread hop for all the blocking steps, in their order: fsync the
-            # part files, rename them into place, commit the inbox row (with the inline
-            # parts), then sign the receipt.
-            receipt = await asyncio.to_thread(
-                self._persist, staging, data, header, header_bytes, digest, now
+            # Store-thread work, in order: fsync the part files, rename them into place and
+            # commit the inbox row (with the inline parts); only once that is committed,
+            # sign the receipt and store it.
+            received_at = await run_store(
+                self.worker, self._persist, staging, data, header, header_bytes, digest, now
+            )
+            self.faults.hit("receiver.after_commit_before_receipt")
+            receipt = await run_store(
+                self.worker, self._sign_and_store, header, digest, received_at
             )
         finally:
             if staging is not None:
@@ -250,8 +256,8 @@ class Receiver:
         header_bytes: bytes,
         digest: str,
         now: dt.datetime,
-    ) -> bytes:
-        """Make the verified parts and the inbox row durable; only then sign the receipt."""
+    ) -> dt.datetime:
+        """Make the verified parts and the inbox row durable (one store transaction)."""
         parts: list[PartRef] = []
         final = None
         if staging is not None:
@@ -294,8 +300,7 @@ class Receiver:
             if raced is None or raced.envelope_digest != digest:
                 raise
             rec = raced
-        self.faults.hit("receiver.after_commit_before_receipt")
-        return self._sign_and_store(header, digest, rec.received_at)
+        return rec.received_at
 
     def _check(self, header: EnvelopeHeader, now: dt.datetime) -> tuple[str, str] | None:
         if header.recipient != self.me:

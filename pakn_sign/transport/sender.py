@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import functools
 import hashlib
 import io
 import logging
@@ -38,6 +39,7 @@ from .sealing import open_sealed, seal
 from .spool import INLINE_MAX_MESSAGE, INLINE_MAX_PART, Spool
 from .states import OutboxState
 from .store import OutboxRecord, PartRef, Store
+from .store_worker import StoreWorker, run_store
 from .wire import EnvelopeHeader, PartInfo, Receipt, ReplyRef, TraceEntry
 
 __all__ = ["OutgoingPart", "Sender", "Transport", "verify_receipt"]
@@ -129,6 +131,8 @@ class Sender:
     ttl: dt.timedelta = dt.timedelta(days=2)
     faults: FaultInjector = field(default_factory=FaultInjector)
     rng: random.Random = field(default_factory=random.SystemRandom)
+    worker: StoreWorker | None = None
+    """Runs the store calls of deliveries in batches (the node's); None: a thread each."""
 
     def submit(
         self,
@@ -204,10 +208,8 @@ class Sender:
         if isinstance(target, OutboxState):  # (a str enum: test for it, not for str)
             return target
         # Store work runs in a worker thread: its fsyncs overlap other messages' network I/O.
-        claimed = await asyncio.to_thread(
-            self.store.mark_sending, rec.message_id, now, lease=self.retry.attempt_timeout
-        )
-        if not claimed:
+        claim = functools.partial(self.store.claim, lease=self.retry.attempt_timeout)
+        if not await run_store(self.worker, claim, [rec.message_id], now):
             return rec.state  # another worker (or process) is sending it right now
         return await self._attempt(rec, target)
 
@@ -250,12 +252,15 @@ class Sender:
         except (DeliveryError, ReceiptError) as exc:
             return self._fail(rec, str(exc), self.clock.now())
         self.faults.hit("sender.after_receipt_before_record")
-        await asyncio.to_thread(
-            self.store.finish,
-            rec.message_id,
-            state=OutboxState.ACKNOWLEDGED,
-            receipt=receipt,
-            now=self.clock.now(),
+        await run_store(
+            self.worker,
+            functools.partial(
+                self.store.finish,
+                rec.message_id,
+                state=OutboxState.ACKNOWLEDGED,
+                receipt=receipt,
+                now=self.clock.now(),
+            ),
         )
         return OutboxState.ACKNOWLEDGED
 
@@ -325,11 +330,11 @@ class Sender:
             try:
                 while ready:
                     chunk = [ready.popleft() for _ in range(min(concurrency, len(ready)))]
-                    ids = await asyncio.to_thread(
-                        self.store.claim,
+                    ids = await run_store(
+                        self.worker,
+                        functools.partial(self.store.claim, lease=self.retry.attempt_timeout),
                         [r.message_id for r, _ in chunk],
                         self.clock.now(),
-                        lease=self.retry.attempt_timeout,
                     )
                     for item in chunk:
                         if item[0].message_id in ids:

@@ -64,15 +64,15 @@ async def _inbox_loop(node: Node, handler: Handler, interval: float, stop: async
     while not stop.is_set():
         leased: list[InboxRecord] = []
         try:
-            # Store calls in a worker thread: their fsyncs must not stall the inbox server.
-            leased = await asyncio.to_thread(
+            # Store calls on the store thread: their fsyncs must not stall the inbox server.
+            leased = await node.worker.run(
                 node.store.lease, node.config.clock.now(), duration=lease, limit=batch
             )
             for rec in leased:
                 await handler(node, rec)
                 node.config.faults.hit("receiver.inside_handler")
                 assert rec.lease_token is not None
-                await asyncio.to_thread(
+                await node.worker.run(
                     node.store.complete,
                     rec.sender,
                     rec.message_id,

@@ -32,6 +32,7 @@ class GroupCommit:
         self._epoch = 0
         self._committed = 0
         self._failed: dict[int, sqlite3.Error] = {}
+        self._batching = False
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Cursor]:
@@ -64,8 +65,42 @@ class GroupCommit:
             if error is not None:
                 raise error
 
+    @contextmanager
+    def batch(self) -> Iterator[list[sqlite3.Error]]:
+        """Run several transactions in this thread under one COMMIT at the end of the block.
+
+        Inside, ``transaction`` returns BEFORE its work is committed: the caller (the store
+        worker) hands results out only after the block, and only if the yielded list is
+        still empty then (it receives the error of a failed COMMIT or a rolled-back epoch).
+        """
+        errors: list[sqlite3.Error] = []
+        with self._queued_lock:
+            self._queued += 1  # a finishing caller of another thread leaves its COMMIT to us
+        with self._lock:
+            with self._queued_lock:
+                self._queued -= 1
+            first = self._epoch if self._open else self._epoch + 1
+            self._batching = True
+            try:
+                yield errors
+            finally:
+                self._batching = False
+                if self._open:
+                    epoch = self._epoch
+                    try:
+                        self._db.execute("COMMIT")
+                    except sqlite3.Error as exc:
+                        if self._db.in_transaction:
+                            self._db.execute("ROLLBACK")
+                        self._close_epoch(epoch, exc)
+                    else:
+                        self._close_epoch(epoch, None)
+                errors += [e for n in range(first, self._epoch + 1) if (e := self._failed.get(n))]
+
     def _finish(self, cur: sqlite3.Cursor, epoch: int) -> None:
         """Commit now, or wait for a queued caller to commit this epoch (lock held)."""
+        if self._batching:
+            return  # the batch commits at its end (``batch``)
         with self._queued_lock:
             others = self._queued
         if others == 0 and self._open:

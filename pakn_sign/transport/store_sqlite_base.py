@@ -8,7 +8,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,11 @@ class SQLiteBase:
                     cur.execute("INSERT INTO schema_version VALUES (?)", (version,))
             for statement in _INDEXES:
                 cur.execute(statement)
+
+    def batch(self) -> AbstractContextManager[list[sqlite3.Error]]:
+        """This thread's transactions in the block share one COMMIT at its end (the store
+        worker's batches, store_worker.py); the list holds the error if that failed."""
+        return self._group.batch()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:

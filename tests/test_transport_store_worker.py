@@ -1,0 +1,111 @@
+"""The store worker (transport/store_worker.py): one thread, a COMMIT per batch, results
+handed back only once committed, failures isolated per call or shared by a failed COMMIT."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from pakn_sign.errors import StoreError
+from pakn_sign.transport.store_sqlite import SQLiteStore
+from pakn_sign.transport.store_worker import StoreWorker
+
+
+def _insert(store: SQLiteStore, key: str, fail: bool = False) -> str:
+    with store._tx() as cur:
+        cur.execute(
+            "INSERT INTO transitions(box, key, from_state, to_state, at)"
+            " VALUES ('w', ?, NULL, 'x', '2026-01-01T00:00:00+00:00')",
+            (key,),
+        )
+        if fail:
+            raise StoreError("business rule says no")
+    return key
+
+
+def _committed(path: Path, key: str) -> bool:
+    other = sqlite3.connect(path)  # another connection sees committed rows only
+    try:
+        n = other.execute("SELECT count(*) FROM transitions WHERE key=?", (key,)).fetchone()[0]
+        return bool(n)
+    finally:
+        other.close()
+
+
+def test_results_only_after_commit_and_failures_isolated(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    store = SQLiteStore(path)
+    worker = StoreWorker(store)
+    seen: list[tuple[str, bool]] = []
+
+    async def one(i: int) -> None:
+        key = f"k{i}"
+        try:
+            await worker.run(_insert, store, key, i % 5 == 2)
+        except StoreError:
+            seen.append((key, _committed(path, key)))
+            return
+        seen.append((key, _committed(path, key)))
+
+    async def main() -> None:
+        await asyncio.gather(*(one(i) for i in range(60)))
+
+    asyncio.run(main())
+    worker.close()
+    store.close()
+    # Every successful call was visible to another connection when its result arrived; the
+    # failed ones (i % 5 == 2) rolled back alone.
+    assert sorted(seen) == sorted((f"k{i}", i % 5 != 2) for i in range(60))
+
+
+def test_failed_commit_fails_every_call_of_the_batch(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "f.db")
+    worker = StoreWorker(store)
+
+    def boom() -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    real = store._group._db
+
+    class FailingCommit:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(real, name)
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if sql == "COMMIT":
+                boom()
+            return real.execute(sql, *args)
+
+    store._group._db = FailingCommit()  # type: ignore[assignment]
+
+    async def main() -> list[BaseException | str]:
+        return await asyncio.gather(
+            *(worker.run(_insert, store, f"c{i}") for i in range(5)), return_exceptions=True
+        )
+
+    results = asyncio.run(main())
+    store._group._db = real
+    worker.close()
+    assert all(isinstance(r, StoreError) for r in results), results
+    rows = real.execute("SELECT count(*) FROM transitions WHERE box='w'").fetchone()[0]
+    assert rows == 0
+    store.close()
+
+
+def test_close_finishes_queued_work_and_stops_the_thread(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "c.db")
+    worker = StoreWorker(store)
+
+    async def main() -> list[str]:
+        return list(await asyncio.gather(*(worker.run(_insert, store, f"q{i}") for i in range(9))))
+
+    assert asyncio.run(main()) == [f"q{i}" for i in range(9)]
+    thread = worker._thread
+    assert thread is not None
+    worker.close()
+    assert not thread.is_alive()
+    worker.close()  # idempotent
+    assert asyncio.run(main()) == [f"q{i}" for i in range(9)]  # restarts on demand
+    worker.close()
+    store.close()
