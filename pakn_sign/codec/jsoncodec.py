@@ -28,6 +28,7 @@ from ..models.document import (
     check_envelope,
     check_expected,
     json_pointer,
+    try_validate_document_json,
     validate_document_json,
 )
 from ..models.settings import ValidationSettings
@@ -36,6 +37,7 @@ __all__ = [
     "DEFAULT_JSON_LIMITS",
     "JsonLimits",
     "compact_value",
+    "from_canonical_json",
     "from_json",
     "loads_strict",
     "to_json",
@@ -297,3 +299,23 @@ def from_json(
     parsed = loads_strict(data, limits)
     check_envelope(parsed)
     return check_expected(validate_document_json(data, parsed, settings=settings), expect)
+
+
+def from_canonical_json(
+    data: bytes, *, expect: type[Any] | None = None, settings: ValidationSettings | None = None
+) -> Any:
+    """:func:`from_json` with default limits, faster when ``data`` is what :func:`to_json` writes.
+
+    Same result and same errors as ``from_json``. The document is validated straight from the
+    bytes; if writing it back canonically gives ``data`` byte for byte, the bytes are the
+    canonical form of a valid document, which has no duplicate key, NaN, BOM, deep nesting or
+    odd encoding, so the strict parse would accept it and validate it to this same document.
+    Otherwise (any other input, valid or not) ``from_json`` runs unchanged. For signed
+    payloads (JAdES), which our signers write canonically: saves the strict parse (~40%).
+    """
+    data = bytes(data)
+    if len(data) <= DEFAULT_JSON_LIMITS.max_bytes:
+        doc = try_validate_document_json(data, settings=settings)
+        if doc is not None and canonical_json(doc) == data:
+            return check_expected(doc, expect)
+    return from_json(data, expect=expect, settings=settings)

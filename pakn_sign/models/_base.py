@@ -119,9 +119,14 @@ Text = Annotated[str, AfterValidator(nfc_text), Field(min_length=1, max_length=2
 """Multi-line NFC text of at most 20,000 characters (petition content, answers, reasons)."""
 
 
+_ZERO = dt.timedelta(0)
+
+
 def _fixed_offset(value: dt.datetime) -> dt.datetime:
     offset = value.utcoffset()
     assert offset is not None  # AwareDatetime ran first
+    if offset == _ZERO:  # the usual case; dt.timezone(timedelta(0)) is dt.UTC itself
+        return value.replace(tzinfo=dt.UTC)
     # xs:dateTime (XSD 1.1 §3.3.7) allows offsets of whole minutes up to ±14:00.
     if offset.seconds % 60 or offset.microseconds or abs(offset) > dt.timedelta(hours=14):
         raise ValueError("expected a UTC offset in whole minutes within ±14:00")

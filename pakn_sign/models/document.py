@@ -23,6 +23,7 @@ __all__ = [
     "json_pointer",
     "parse_document",
     "schema_error_from",
+    "try_validate_document_json",
     "validate_document_json",
 ]
 
@@ -130,6 +131,16 @@ def validate_document_json(
             # surrogate escape, which no UTF-8 text can carry): unreadable, not a schema miss.
             raise InvalidInput(f"unreadable JSON: {first['msg']}") from exc
         raise schema_error_from(exc, parsed) from exc
+
+
+def try_validate_document_json(
+    data: bytes, *, settings: ValidationSettings | None = None
+) -> Document | None:
+    """The document ``data`` validates to, or None (errors are the caller's strict path's)."""
+    try:
+        return DOCUMENT_ADAPTER.validate_json(data, context=_context(settings))
+    except ValidationError:
+        return None
 
 
 @overload

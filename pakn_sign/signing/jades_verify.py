@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import SystemClock, ensure_aware
-from ..codec.jsoncodec import from_json
+from ..codec.jsoncodec import from_canonical_json, from_json
 from ..errors import (
     InvalidInput,
     InvalidSignature,
@@ -60,6 +60,19 @@ class _Checked:
     role: SignerRole
     covers: frozenset[str]
     info: Any  # pakn_sign.verify.SignatureInfo (imported lazily: verify imports signing)
+
+
+_RESULT_TYPES: list[Any] = []
+
+
+def _result_types() -> Any:
+    """(SignatureInfo, VerificationResult) from ``pakn_sign.verify``, imported on first use
+    (verify imports signing); an import statement per call costs a module lookup each time."""
+    if not _RESULT_TYPES:
+        from ..verify import SignatureInfo, VerificationResult
+
+        _RESULT_TYPES.extend((SignatureInfo, VerificationResult))
+    return _RESULT_TYPES
 
 
 def _fail(message: str, where: str, sub: str = _FORMAT) -> InvalidSignature:
@@ -134,8 +147,6 @@ def _check_one(
     parsed: ParsedJWS, index: int, policy: TrustPolicy, at: dt.datetime
 ) -> tuple[SignerRole, Any]:
     """Steps 2-3 for one signature; returns (role, SignatureInfo)."""
-    from ..verify import SignatureInfo
-
     sig = parsed.signatures[index]
     where = f"/signatures/{index}"
     _profile(sig, where)
@@ -155,7 +166,7 @@ def _check_one(
     claimed = _claimed_time(sig, where)
     chain = validate_chain(certs[0], policy=policy, candidates=certs[1:], at=at)
     policy.check_signer(chain.identity, role=role.value)
-    return role, SignatureInfo(
+    return role, _result_types()[0](
         id=f"sig-{index + 1}",
         role=role.value,
         identity=chain.identity,
@@ -225,8 +236,6 @@ def verify_jades(
     Raises like :func:`pakn_sign.verify.verify`: ``InvalidInput`` for unreadable input,
     ``InvalidSignature`` / ``UntrustedSigner`` / ``IndeterminateError`` / ``PolicyViolation``.
     """
-    from ..verify import VerificationResult
-
     when = _when(at)
     parsed = _parse(bytes(data))
     checked = []
@@ -234,14 +243,14 @@ def verify_jades(
         role, info = _check_one(parsed, i, policy, when)
         checked.append(_Checked(info.id, role, _covers(parsed, i, role), info))
     _document_rules(checked, policy)
-    document = from_json(parsed.payload)
+    document = from_canonical_json(parsed.payload)
     if expect is not None and not isinstance(document, expect):
         raise PolicyViolation(
             f"expected a {expect.__name__}, the signed document is a {type(document).__name__}",
             code="verify.unexpected_kind",
             sub_indication="SIG_CONSTRAINTS_FAILURE",
         )
-    return VerificationResult(
+    return _result_types()[1](
         format="jades",
         signed_bytes=parsed.payload,
         document=document,
