@@ -82,7 +82,13 @@ def _may_be_forbidden(value: str) -> bool:
         data = value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
         return True
-    return bool(data.translate(None, _NOT_CONTROL)) or b"\xc2" in data or b"\xef\xbf" in data
+    # memchr for the lead byte first: CPython's two-byte search costs 3 us on 4 KB of
+    # Vietnamese text, where 0xEF (U+F000-U+FFFF) hardly ever occurs.
+    return (
+        bool(data.translate(None, _NOT_CONTROL))
+        or b"\xc2" in data
+        or (b"\xef" in data and b"\xef\xbf" in data)
+    )
 
 
 def _clean_text(value: str, *, single_line: bool) -> str:
