@@ -109,3 +109,27 @@ def test_close_finishes_queued_work_and_stops_the_thread(tmp_path: Path) -> None
     assert asyncio.run(main()) == [f"q{i}" for i in range(9)]  # restarts on demand
     worker.close()
     store.close()
+
+
+def test_second_step_starts_only_after_the_first_is_committed(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    store = SQLiteStore(path)
+    worker = StoreWorker(store)
+    calls: list[str] = []
+
+    def then(key: str) -> bool:
+        calls.append(key)
+        return _committed(path, key)  # what a receipt signed now would stand on
+
+    async def main() -> list[object]:
+        return await asyncio.gather(
+            *(worker.run_then(lambda i=i: _insert(store, f"t{i}", i == 3), then) for i in range(8)),
+            return_exceptions=True,
+        )
+
+    results = asyncio.run(main())
+    worker.close()
+    store.close()
+    assert [r for i, r in enumerate(results) if i != 3] == [True] * 7
+    assert isinstance(results[3], StoreError)
+    assert "t3" not in calls  # a failed first step never reaches the second

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -28,8 +29,8 @@ from .directory import Directory, DirectoryError
 from .faults import FaultInjector
 from .sealing import open_sealed, seal
 from .spool import Spool, Staging, inline_plan
-from .store import PartRef, Store
-from .store_worker import StoreWorker, run_store
+from .store import PartRef, Store, write_cache
+from .store_worker import StoreWorker, run_store_then
 from .wire import EnvelopeHeader, Receipt
 
 __all__ = ["ENVELOPE_TYP", "RECEIPT_TYP", "ChunkReader", "ReceiveOutcome", "Receiver"]
@@ -225,22 +226,16 @@ class Receiver:
                         now,
                     )
             if not await body.at_end():
-                return self._refuse(
-                    header,
-                    digest,
-                    "input.trailing_data",
-                    "body is longer than the manifest says",
-                    now,
-                )
+                msg = "body is longer than the manifest says"
+                return self._refuse(header, digest, "input.trailing_data", msg, now)
             # Store-thread work, in order: fsync the part files, rename them into place and
             # commit the inbox row (with the inline parts); only once that is committed,
             # sign the receipt and store it.
-            received_at = await run_store(
-                self.worker, self._persist, staging, data, header, header_bytes, digest, now
+            persist = functools.partial(
+                self._persist, staging, data, header, header_bytes, digest, now
             )
-            self.faults.hit("receiver.after_commit_before_receipt")
-            receipt = await run_store(
-                self.worker, self._sign_and_store, header, digest, received_at
+            receipt = await run_store_then(
+                self.worker, persist, functools.partial(self._receipt_after, header, digest)
             )
         finally:
             if staging is not None:
@@ -270,10 +265,9 @@ class Receiver:
         for n, i in enumerate(header.parts):
             if n in data:
                 location = self.spool.inline_location(i.sha256)
-                ref = PartRef(i.name, i.media_type, i.sha256, i.size, location, data[n])
                 # The cache copy now (unsynced), for readers that open the stored location.
-                ref.path  # noqa: B018
-                parts.append(ref)
+                write_cache(location, data[n])
+                parts.append(PartRef(i.name, i.media_type, i.sha256, i.size, location, data[n]))
             else:
                 assert staging is not None
                 assert final is not None
@@ -301,6 +295,10 @@ class Receiver:
                 raise
             rec = raced
         return rec.received_at
+
+    def _receipt_after(self, header: EnvelopeHeader, digest: str, received: dt.datetime) -> bytes:
+        self.faults.hit("receiver.after_commit_before_receipt")
+        return self._sign_and_store(header, digest, received)
 
     def _check(self, header: EnvelopeHeader, now: dt.datetime) -> tuple[str, str] | None:
         if header.recipient != self.me:

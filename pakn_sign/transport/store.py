@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import uuid
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from .audit import AuditRecord, Checkpoint
 from .states import InboxState, OutboxState
 
-__all__ = ["InboxRecord", "OutboxRecord", "PartRef", "Store", "Transition"]
+__all__ = ["InboxRecord", "OutboxRecord", "PartRef", "Store", "Transition", "write_cache"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +69,24 @@ def _materialise(target: Path, data: bytes, sha256: str) -> None:
             return
     except FileNotFoundError:
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    write_cache(str(target), data)
+
+
+def write_cache(location: str, data: bytes) -> None:
+    """Write an inline part's cache copy (temporary name, then an atomic rename)."""
+    tmp = f"{location}.{os.getpid()}-{threading.get_ident()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(location), exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+    os.replace(tmp, location)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..errors import StoreError
 
-__all__ = ["Batching", "StoreWorker", "run_store"]
+__all__ = ["Batching", "StoreWorker", "run_store", "run_store_then"]
 
 T = TypeVar("T")
 _MAX_BATCH = 64
@@ -37,7 +38,9 @@ class Batching(Protocol):
     def batch(self) -> AbstractContextManager[Sequence[Exception]]: ...
 
 
-_Item = tuple[Callable[[], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
+_Item = tuple[
+    Callable[[], Any], Callable[[Any], Any] | None, asyncio.Future[Any], asyncio.AbstractEventLoop
+]
 
 
 class StoreWorker:
@@ -51,11 +54,23 @@ class StoreWorker:
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` on the store thread; returns once it is committed."""
+        result: T = await self._submit(lambda: fn(*args, **kwargs), None)
+        return result
+
+    async def run_then(self, first: Callable[[], Any], then: Callable[[Any], T]) -> T:
+        """``then(first())``, where ``then`` starts only after ``first``'s COMMIT succeeded
+        (in the next batch, without a round trip through the event loop)."""
+        result: T = await self._submit(first, then)
+        return result
+
+    def _submit(
+        self, call: Callable[[], Any], then: Callable[[Any], Any] | None
+    ) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
+        future: asyncio.Future[Any] = loop.create_future()
         self._ensure_thread()
-        self._queue.put((lambda: fn(*args, **kwargs), future, loop))
-        return await future
+        self._queue.put((call, then, future, loop))
+        return future
 
     def _ensure_thread(self) -> None:
         if self._thread is None:
@@ -67,13 +82,17 @@ class StoreWorker:
                     self._thread.start()
 
     def _main(self) -> None:
-        while (first := self._queue.get()) is not None:
-            batch = [first, *self._drain()]
-            stop = batch[-1] is None
-            items = [item for item in batch if item is not None]
+        carry: list[_Item] = []  # second steps, due in the batch after their first's COMMIT
+        stopping = False
+        while carry or not stopping:
+            batch: list[_Item | None] = [] if carry or stopping else [self._queue.get()]
+            batch += [] if stopping else self._drain()
+            stopping = stopping or None in batch
+            items = [*carry, *(item for item in batch if item is not None)]
+            carry = []
             outcomes: list[tuple[bool, Any]] = []
             with self._store.batch() as errors:
-                for call, _, _ in items:
+                for call, _, _, _ in items:
                     try:
                         outcomes.append((True, call()))
                     except Exception as exc:  # handed to its caller, never lost
@@ -81,21 +100,28 @@ class StoreWorker:
             if errors:
                 failure = StoreError(f"store commit failed: {errors[0]}")
                 outcomes = [(False, failure) if ok else (ok, v) for ok, v in outcomes]
-            for loop, group in _by_loop(items, outcomes):
+            done: list[tuple[_Item, tuple[bool, Any]]] = []
+            for item, (ok, value) in zip(items, outcomes, strict=True):
+                then = item[1]
+                if ok and then is not None:
+                    carry.append((functools.partial(then, value), None, item[2], item[3]))
+                else:
+                    done.append((item, (ok, value)))
+            for loop, group in _by_loop(done):
                 with contextlib.suppress(RuntimeError):  # that event loop is already closed
                     loop.call_soon_threadsafe(_deliver, group)
-            if stop:
-                return
 
-    def _drain(self) -> Iterator[_Item | None]:
-        for _ in range(_MAX_BATCH - 1):
+    def _drain(self) -> list[_Item | None]:
+        out: list[_Item | None] = []
+        while len(out) < _MAX_BATCH:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return
-            yield item
+                break
+            out.append(item)
             if item is None:
-                return
+                break
+        return out
 
     def close(self) -> None:
         """Finish queued calls and stop the thread."""
@@ -106,10 +132,10 @@ class StoreWorker:
 
 
 def _by_loop(
-    items: list[_Item], outcomes: list[tuple[bool, Any]]
+    done: list[tuple[_Item, tuple[bool, Any]]],
 ) -> Iterator[tuple[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]]]:
     groups: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
-    for (_, future, loop), (ok, value) in zip(items, outcomes, strict=True):
+    for (_, _, future, loop), (ok, value) in done:
         groups.setdefault(loop, []).append((future, ok, value))
     yield from groups.items()
 
@@ -129,3 +155,12 @@ async def run_store(worker: StoreWorker | None, fn: Callable[..., T], /, *args: 
     if worker is None:
         return await asyncio.to_thread(fn, *args)
     return await worker.run(fn, *args)
+
+
+async def run_store_then(
+    worker: StoreWorker | None, first: Callable[[], Any], then: Callable[[Any], T]
+) -> T:
+    """``then(first())`` with ``then`` only after ``first`` is committed (``run_then``)."""
+    if worker is None:
+        return await asyncio.to_thread(then, await asyncio.to_thread(first))
+    return await worker.run_then(first, then)
