@@ -173,8 +173,9 @@ def _b64url(text: str, where: str) -> tuple[bytes, bytes]:
     which raises (or decodes) exactly as before.
     """
     raw = text.encode("ascii") if text.isascii() else b""
-    # pybase64 warns on '+' and '/' with url-safe altchars; memchr finds them first.
-    if raw and b"+" not in raw and b"/" not in raw:
+    # pybase64 warns on '+' and '/' with url-safe altchars; memchr finds them first (find,
+    # not `in`, which raises and clears a TypeError per call trying the bytes as an int).
+    if raw and raw.find(b"+") < 0 and raw.find(b"/") < 0:
         try:
             data = pybase64.b64decode(raw + b"=" * (-len(raw) % 4), altchars=b"-_", validate=True)
         except ValueError:  # binascii.Error included
