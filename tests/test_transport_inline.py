@@ -136,3 +136,32 @@ def test_version_1_store_is_migrated_and_old_rows_still_read(tmp_path: Path) -> 
     assert old.parts == (PartRef("p", "t", "0" * 64, 4, "/spool/out/p"),)
     assert old.parts[0].path == "/spool/out/p"  # a spooled part: its file, no cache copy
     s.close()
+
+
+def test_submit_async_commits_before_returning(mesh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    node = mesh.nodes[VPCP]
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"Z" * (INLINE_MAX_PART + 5))
+
+    async def main() -> list[tuple[str, bool]]:
+        async def one(i: int) -> tuple[str, bool]:
+            parts = [OutgoingPart("m.txt", "text/plain", f"thư {i}".encode())]
+            if i == 0:
+                parts.append(OutgoingPart("big.bin", "application/octet-stream", big))
+            rec = await node.sender.submit_async(recipient=MINISTRY, parts=parts)
+            other = sqlite3.connect(node.store.path)  # sees committed rows only
+            try:
+                row = other.execute(
+                    "SELECT count(*) FROM outbox WHERE message_id=?", (rec.message_id,)
+                ).fetchone()
+            finally:
+                other.close()
+            return rec.message_id, row[0] == 1
+
+        return list(await asyncio.gather(*(one(i) for i in range(12))))
+
+    results = asyncio.run(main())
+    assert all(committed for _, committed in results)
+    first = node.store.outbox(results[0][0])
+    assert [p.data is not None for p in first.parts] == [True, False]
+    assert Path(first.parts[1].location).read_bytes() == big.read_bytes()

@@ -109,8 +109,9 @@ async def _submit(
         parts = [OutgoingPart("message.txt", "text/plain", body)]
         if attachment is not None:
             parts.append(OutgoingPart(attachment.name, "application/octet-stream", attachment))
-        # A thread: the outbox's fsyncs must not stall delivery on the event loop.
-        await asyncio.to_thread(node.sender.submit, recipient=to, parts=parts, subject=f"test {i}")
+        # On the node's store worker: the outbox's fsyncs never stall delivery on the event
+        # loop, and concurrent submissions share their COMMITs with the deliveries' ones.
+        await node.sender.submit_async(recipient=to, parts=parts, subject=f"test {i}")
         if rate is not None:
             await asyncio.sleep(max(0.0, t0 + (n + 1) / rate - time.perf_counter()))
 
