@@ -172,20 +172,20 @@ def _compact_size(value: Any, max_depth: int) -> int:
     """UTF-8 length of ``value`` as compact JSON without escapes, keys in their order."""
     size = 0
     level: list[Any] = [value]
+    texts: list[str] = []  # keys and string values: measured together, 2 quotes each
     for _ in range(max_depth):  # level by level: depth is bounded before anything deeper
         nested: list[Any] = []
         for node in level:
+            n = len(node)
+            size += n + 1 if n else 2  # brackets and commas
             if type(node) is dict:
-                items: Any = node.values()
-                for key in node:
-                    size += (len(key) if key.isascii() else len(key.encode())) + 3  # "k":
-            else:
-                items = node
-            size += 2 + max(len(node) - 1, 0)  # brackets and commas
-            for item in items:
+                texts += node
+                size += n  # colons
+                node = node.values()
+            for item in node:
                 t = type(item)
                 if t is str:
-                    size += (len(item) if item.isascii() else len(item.encode())) + 2
+                    texts.append(item)
                 elif t is dict or t is list:
                     nested.append(item)
                 elif t is int and -(2**63) <= item < 2**63:
@@ -195,7 +195,10 @@ def _compact_size(value: Any, max_depth: int) -> int:
                 else:  # a float or a big integer
                     raise _Unusual
         if not nested:
-            return size
+            joined = "".join(texts)
+            return (
+                size + 2 * len(texts) + (len(joined) if joined.isascii() else len(joined.encode()))
+            )
         level = nested
     raise _Unusual  # deeper than max_depth
 

@@ -101,17 +101,20 @@ def check_header(
     where: str = "",
 ) -> None:
     """Apply rules 4–6 to one signature's headers; raise ``InvalidInput``/``UnsupportedFeature``."""
-    both = set(protected) & set(header)
+    both = protected.keys() & header.keys()
     if both:
         raise InvalidInput(
             f"header names in both protected and unprotected: {sorted(both)}", location=where
         )
-    for name in FORBIDDEN_HEADERS & (set(protected) | set(header)):
+    forbidden = not (
+        FORBIDDEN_HEADERS.isdisjoint(protected) and FORBIDDEN_HEADERS.isdisjoint(header)
+    )
+    for name in FORBIDDEN_HEADERS & (set(protected) | set(header)) if forbidden else ():
         raise UnsupportedFeature(
             f"header {name!r} is refused: keys never come from the message",
             location=f"{where}/{name}",
         )
-    extra = set(header) - set(unprotected_allowed)
+    extra = set(header).difference(unprotected_allowed) if header else None
     if extra:
         raise UnsupportedFeature(
             f"unprotected header parameters not allowed: {sorted(extra)}",
@@ -142,13 +145,13 @@ def check_header(
                 f"'crit' must not list registered headers: {sorted(registered)}",
                 location=f"{where}/crit",
             )
-        unknown = listed - set(understood)
+        unknown = listed.difference(understood)
         if unknown:
             raise UnsupportedFeature(
                 f"critical header parameters not understood: {sorted(unknown)}",
                 location=f"{where}/crit",
             )
-        missing = listed - set(protected)
+        missing = listed.difference(protected)
         if missing:
             raise InvalidInput(
                 f"'crit' names absent parameters: {sorted(missing)}", location=f"{where}/crit"
