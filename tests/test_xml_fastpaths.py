@@ -272,3 +272,57 @@ def test_canonical_text_refusal_names_the_list_item() -> None:
     with pytest.raises(InvalidInput) as err:
         xmlcodec.to_xml_element(bad)
     assert err.value.location == where
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["a", "ệ", "&", "<", ">", "\r", "\n", "\t", "\x01", "\x1f", "\ufffe", "\uffff"]
+            + ["\ud800", "\U0001d11e", "\u00a0", "]]>", '"', "'"]
+        ),
+        min_size=1,
+        max_size=8,
+    ).map("".join)
+)
+def test_canonical_bytes_check_matches_value_by_value_escaping(title: str) -> None:
+    """The one byte-level scan of the canonical writer decides as the per-value regex did:
+    same octets as lxml's C14N of the tree, or the same located refusal."""
+    from conftest import example_documents
+
+    from pakn_sign.codec import _xmlmap, xmlcodec
+
+    petition = next(d for d in example_documents() if d.kind == "petition")
+    doc = petition.model_construct(**{**dict(petition), "title": title})  # no model checks
+    try:
+        got: object = _xmlmap.encode_model_c14n_bytes(doc, implied=xmlcodec._IMPLIED)
+    except InvalidInput as exc:
+        got = exc.location
+    try:
+        want: object = "".join(_escaped_reference(doc)).encode()
+    except _Refused:
+        want = "/Petition/Title"
+    assert got == want
+
+
+class _Refused(Exception):
+    pass
+
+
+def _escaped_reference(doc: object) -> list[str]:
+    """The value-by-value writer (the path the byte scan falls back to), as a reference."""
+    from pakn_sign.codec import _xmlmap, xmlcodec
+    from pakn_sign.codec._xmlplan import model_plan
+
+    out = [f'<pakn:Petition xmlns:pakn="{xmlcodec.NS}"', ">"]
+    try:
+        _xmlmap._c14n_fields(
+            out,
+            model_plan(type(doc), xmlcodec._IMPLIED),  # type: ignore[arg-type]
+            doc,  # type: ignore[arg-type]
+            doc.model_dump(mode="json"),  # type: ignore[attr-defined]
+            None,
+        )
+    except _xmlmap._BadText:
+        raise _Refused from None
+    return [*out, "</pakn:Petition>"]

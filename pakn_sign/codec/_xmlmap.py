@@ -24,7 +24,13 @@ from ._xmlplan import (
 )
 from ._xmlschema import location_of
 
-__all__ = ["Node", "decode_model", "decode_model_quick", "encode_model", "encode_model_c14n"]
+__all__ = [
+    "Node",
+    "decode_model",
+    "encode_model",
+    "encode_model_c14n",
+    "encode_model_c14n_bytes",
+]
 
 
 # -- encoding ------------------------------------------------------------------------------
@@ -69,20 +75,27 @@ def _c14n_text(text: str) -> str:
     )
 
 
-def _scalar_text(data: Any) -> str:
-    return _c14n_text(data if type(data) is str else _text(data))
+def _scalar_text(data: Any, texts: list[str] | None) -> str:
+    # ``texts`` collects raw values (checked once, see encode_model_c14n); ``None`` escapes.
+    value = data if type(data) is str else _text(data)
+    if texts is None:
+        return _c14n_text(value)
+    texts.append(value)
+    return value
 
 
-def _c14n_value(out: list[str], shape: Shape, model: Any, data: Any) -> None:
+def _c14n_value(
+    out: list[str], shape: Shape, model: Any, data: Any, texts: list[str] | None
+) -> None:
     if type(shape) is ScalarShape:
-        out.append(_scalar_text(data))
+        out.append(_scalar_text(data, texts))
     elif type(shape) is ModelShape:
-        _c14n_fields(out, model_plan(shape.cls), model, data)
+        _c14n_fields(out, model_plan(shape.cls), model, data, texts)
     elif type(shape) is UnionShape:
         local = type(model).__name__
         out.append(f"<pakn:{local}>")
         try:
-            _c14n_fields(out, member_plan(shape, type(model)), model, data)
+            _c14n_fields(out, member_plan(shape, type(model)), model, data, texts)
         except _BadText as exc:
             exc.path.append("/" + local)
             raise
@@ -93,59 +106,100 @@ def _c14n_value(out: list[str], shape: Shape, model: Any, data: Any) -> None:
         for i, (item_model, item_data) in enumerate(zip(model, data, strict=True)):
             try:
                 if item_local is None:  # a union: the member element is the item
-                    _c14n_value(out, shape.item, item_model, item_data)
+                    _c14n_value(out, shape.item, item_model, item_data, texts)
                 else:
                     out.append(f"<pakn:{item_local}>")
-                    _c14n_value(out, shape.item, item_model, item_data)
+                    _c14n_value(out, shape.item, item_model, item_data, texts)
                     out.append(f"</pakn:{item_local}>")
             except _BadText as exc:
                 exc.path.append(f"[{i}]")
                 raise
 
 
-def _c14n_fields(out: list[str], plan: ModelPlan, model: BaseModel, data: dict[str, Any]) -> None:
+def _c14n_fields(
+    out: list[str],
+    plan: ModelPlan,
+    model: BaseModel,
+    data: dict[str, Any],
+    texts: list[str] | None,
+) -> None:
     append = out.append
-    for spec in plan.fields:
-        value = data[spec.name]
+    for name, local, start, end, shape in plan.rows:
+        value = data[name]
         if value is None:  # None dumps as None and nothing else does (omitted: minOccurs=0)
             continue
         try:
-            shape = spec.shape
-            if type(shape) is ScalarShape:
+            append(start)
+            if shape is None:  # a scalar: the common case, inline
                 if type(value) is not str:
                     value = _text(value)
-                if _SPECIAL.search(value) is not None:
+                if texts is None:
                     value = _c14n_text(value)
-                append(spec.start)
+                else:
+                    texts.append(value)
                 append(value)
-                append(spec.end)
             else:
-                append(spec.start)
-                _c14n_value(out, shape, getattr(model, spec.name), value)
-                append(spec.end)
+                _c14n_value(out, shape, getattr(model, name), value, texts)
+            append(end)
         except _BadText as exc:
-            exc.path.append("/" + spec.local)
+            exc.path.append("/" + local)
             raise
 
 
-def encode_model_c14n(
+_MARKUP_OR_BAD = b"&<>\r" + bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+"""Markup characters, CR, and the C0 controls XML 1.0 §2.2 excludes (tab and LF are Chars)."""
+
+
+def _plain(raw: bytes, tags: int) -> bool:
+    """True when no text value of ``raw`` needs escaping or refusing.
+
+    The markup holds ``tags`` ``<`` and ``tags`` ``>`` and none of the other characters of
+    ``_MARKUP_OR_BAD``, so deleting them all removes exactly ``2 * tags`` bytes unless a
+    value holds one. U+FFFE/U+FFFF are searched by their UTF-8 form; a surrogate already
+    failed to encode. One C-level pass over the bytes (a regex pass per value cost ~4x).
+    """
+    return (
+        len(raw) - len(raw.translate(None, _MARKUP_OR_BAD)) == 2 * tags
+        and b"\xef\xbf\xbe" not in raw
+        and b"\xef\xbf\xbf" not in raw
+    )
+
+
+def encode_model_c14n_bytes(
     model: BaseModel, *, implied: frozenset[str], element_id: str | None = None
-) -> str:
-    """Exclusive C14N 1.0 of ``encode_model(model)`` (with ``Id=element_id``), built as text.
+) -> bytes:
+    """Exclusive C14N 1.0 of ``encode_model(model)`` (with ``Id=element_id``), as UTF-8.
 
     The same elements and text as :func:`encode_model`, written as Canonical XML writes
     them (empty elements as start-end pairs, the ``pakn`` namespace declared on the root,
     C14N escaping): the exact octets a Reference to the element digests, with no tree.
     ``element_id`` must already be an NCName (checked by the caller).
+
+    Raises:
+        InvalidInput: a value XML 1.0 cannot carry (the element path is named).
     """
     local = type(model).__name__
-    out = [f'<pakn:{local} xmlns:pakn="{NS}"']
-    if element_id is not None:
-        out.append(f' Id="{element_id}"')
-    out.append(">")
+    head = f'<pakn:{local} xmlns:pakn="{NS}"' + (
+        "" if element_id is None else f' Id="{element_id}"'
+    )
     data = model.model_dump(mode="json")
+    plan = model_plan(type(model), implied)
+    texts: list[str] = []
+    out = [head, ">"]
+    _c14n_fields(out, plan, model, data, texts)
+    out.append(f"</pakn:{local}>")
     try:
-        _c14n_fields(out, model_plan(type(model), implied), model, data)
+        raw = "".join(out).encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        raw = b""
+    # Every item but ">" and the values is one tag (the head has its "<", ">" the head's ">").
+    if raw and _plain(raw, len(out) - 1 - len(texts)):
+        return raw
+    # Rare: some value needs escaping or refusing; write again, value by value, so a
+    # refusal names the element.
+    out = [head, ">"]
+    try:
+        _c14n_fields(out, plan, model, data, None)
     except _BadText as exc:
         raise InvalidInput(
             "text cannot be represented in XML 1.0: All strings must be XML compatible: "
@@ -153,7 +207,14 @@ def encode_model_c14n(
             location="/" + local + "".join(reversed(exc.path)),
         ) from None
     out.append(f"</pakn:{local}>")
-    return "".join(out)
+    return "".join(out).encode()
+
+
+def encode_model_c14n(
+    model: BaseModel, *, implied: frozenset[str], element_id: str | None = None
+) -> str:
+    """:func:`encode_model_c14n_bytes` as text."""
+    return encode_model_c14n_bytes(model, implied=implied, element_id=element_id).decode()
 
 
 _OWN_TEXT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -207,21 +268,25 @@ _BOOLS = {"true": True, "1": True, "false": False, "0": False}
 _SPECIAL_FLOATS = {"INF": "inf", "-INF": "-inf", "NaN": "nan"}
 
 
+def scalar_value(text: str, kind: str) -> Any:
+    """The JSON value a scalar element's text stands for (``KeyError``/``ValueError`` if none)."""
+    if kind == "str":
+        return text
+    if kind == "bool":
+        return _BOOLS[text]
+    if kind == "int":
+        return int(text.strip())
+    value = text.strip()
+    return float(_SPECIAL_FLOATS.get(value, value))
+
+
 def _scalar(el: etree._Element, shape: ScalarShape) -> Any:
     if len(el):
         _elements(el)
         raise SchemaError("expected text, found child elements", location=location_of(el))
     text = el.text or ""
-    kind = shape.json
-    if kind == "str":
-        return text
     try:
-        if kind == "bool":
-            return _BOOLS[text]
-        if kind == "int":
-            return int(text.strip())
-        value = text.strip()
-        return float(_SPECIAL_FLOATS.get(value, value))
+        return scalar_value(text, shape.json)
     except (KeyError, ValueError):
         raise SchemaError(
             f"expected {shape.json}, found {text[:40]!r}", location=location_of(el)
@@ -310,90 +375,3 @@ def decode_model(
         err = exc.errors(include_url=False)[0]
         where = root.locate(tuple(err["loc"]))
         raise SchemaError(f"{err['msg']} ({err['type']})", location=location_of(where)) from None
-
-
-# -- quick decoding (a verifier's fast path; see xmlcodec.document_from_signed) ------------
-
-
-class _NotQuick(Exception):
-    """Anything the quick decoder does not take; the caller then runs the full decoder."""
-
-
-def _quick_scalar(el: etree._Element, shape: ScalarShape) -> Any:
-    if len(el):
-        raise _NotQuick
-    text = el.text or ""
-    kind = shape.json
-    if kind == "str":
-        return text
-    try:
-        if kind == "bool":
-            return _BOOLS[text]
-        if kind == "int":
-            return int(text.strip())
-        value = text.strip()
-        return float(_SPECIAL_FLOATS.get(value, value))
-    except (KeyError, ValueError):
-        raise _NotQuick from None
-
-
-def _quick_value(el: etree._Element, shape: Shape) -> Any:
-    if type(shape) is ScalarShape:
-        return _quick_scalar(el, shape)
-    if type(shape) is ModelShape:
-        return _quick_fields(el, model_plan(shape.cls))
-    if type(shape) is UnionShape:
-        kids = list(el)
-        if len(kids) != 1:
-            raise _NotQuick
-        return _quick_member(kids[0], shape)
-    assert isinstance(shape, ListShape)
-    item, item_local = shape.item, shape.item_local
-    if item_local is None:
-        assert isinstance(item, UnionShape)
-        return [_quick_member(child, item) for child in el]
-    item_tag = qname(item_local)
-    items = []
-    for child in el:
-        if child.tag != item_tag:
-            raise _NotQuick
-        items.append(_quick_value(child, item))
-    return items
-
-
-def _quick_member(el: etree._Element, shape: UnionShape) -> dict[str, Any]:
-    tag = el.tag
-    cls = shape.by_local(tag[len(NS) + 2 :]) if isinstance(tag, str) else None
-    if cls is None or tag != qname(cls.__name__):
-        raise _NotQuick
-    return _quick_fields(el, member_plan(shape, cls))
-
-
-def _quick_fields(el: etree._Element, plan: ModelPlan) -> dict[str, Any]:
-    obj: dict[str, Any] = dict(plan.implied)
-    by_tag = plan.by_tag
-    for child in el:
-        spec = by_tag.get(child.tag)  # a comment's or PI's tag is a function: no match
-        if spec is None or spec.name in obj:
-            raise _NotQuick
-        shape = spec.shape
-        obj[spec.name] = (
-            _quick_scalar(child, shape)
-            if type(shape) is ScalarShape
-            else _quick_value(child, shape)
-        )
-    return obj
-
-
-def decode_model_quick(
-    el: etree._Element, cls: type[BaseModel], *, implied: frozenset[str]
-) -> BaseModel | None:
-    """:func:`decode_model` without error locations: the model, or ``None`` for anything
-    :func:`decode_model` would refuse (and possibly for more; callers then run it)."""
-    from pydantic import ValidationError
-
-    try:
-        obj = _quick_fields(el, model_plan(cls, implied))
-        return cls.model_validate_json(to_json(obj))
-    except (_NotQuick, ValidationError):
-        return None

@@ -132,9 +132,17 @@ class ModelPlan:
     """Fields not written because the element name implies them (discriminator -> value)."""
     by_tag: dict[str, FieldSpec] = field(default_factory=dict)
     """Clark tag -> field (filled from ``fields``)."""
+    rows: tuple[tuple[str, str, str, str, Shape | None], ...] = ()
+    """Per field, for the canonical writer: (name, local, start tag, end tag, shape or
+    ``None`` for a scalar), so its loop reads no attributes (filled from ``fields``)."""
 
     def __post_init__(self) -> None:
         self.by_tag.update((spec.tag, spec) for spec in self.fields)
+        rows = tuple(
+            (s.name, s.local, s.start, s.end, None if type(s.shape) is ScalarShape else s.shape)
+            for s in self.fields
+        )
+        object.__setattr__(self, "rows", rows)
 
     def field_by_tag(self, tag: str) -> FieldSpec | None:
         """The field whose element has this Clark tag."""

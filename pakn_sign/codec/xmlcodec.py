@@ -20,8 +20,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from lxml import etree
 
 from ..errors import ConfigurationError, InvalidInput, SchemaError
-from ._xmlmap import decode_model, decode_model_quick, encode_model, encode_model_c14n
+from ._xmlmap import (
+    decode_model,
+    encode_model,
+    encode_model_c14n,
+    encode_model_c14n_bytes,
+)
 from ._xmlplan import NS, qname
+from ._xmlquick import decode_model_quick
 from ._xmlschema import DSIG_NS, location_of, validate_schema
 from .xmlparse import DEFAULT_LIMITS, XmlLimits, parse_xml
 
@@ -36,6 +42,7 @@ __all__ = [
     "document_from_signed",
     "from_xml",
     "split_signed",
+    "to_canonical_bytes",
     "to_canonical_xml",
     "to_xml",
     "to_xml_element",
@@ -98,6 +105,16 @@ def to_canonical_xml(doc: Document, *, element_id: str | None = None) -> str:
     """
     _check_encodable(doc, element_id)
     return encode_model_c14n(doc, implied=_IMPLIED, element_id=element_id)
+
+
+def to_canonical_bytes(doc: Document, *, element_id: str | None = None) -> bytes:
+    """:func:`to_canonical_xml` as UTF-8 octets (what is digested), without a decode.
+
+    Raises:
+        InvalidInput, ConfigurationError: as :func:`to_xml_element`.
+    """
+    _check_encodable(doc, element_id)
+    return encode_model_c14n_bytes(doc, implied=_IMPLIED, element_id=element_id)
 
 
 def to_xml(doc: Document, *, element_id: str | None = None) -> bytes:
@@ -293,10 +310,10 @@ def _canonical_model(el: etree._Element, canonical: bytes) -> Document | None:
     if doc is None:
         return None
     try:
-        text = encode_model_c14n(doc, implied=_IMPLIED, element_id=element_id)
+        text = encode_model_c14n_bytes(doc, implied=_IMPLIED, element_id=element_id)
     except InvalidInput:
         return None
-    return doc if text.encode() == canonical else None  # type: ignore[return-value]
+    return doc if text == canonical else None  # type: ignore[return-value]
 
 
 _NS_OPEN = "{" + NS + "}"

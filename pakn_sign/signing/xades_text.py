@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from ..codec.xmlcodec import to_canonical_xml
+from ..codec.xmlcodec import to_canonical_bytes
 from ..errors import ConfigurationError, PaknSignError, SigningError
 from .algorithms import DigestAlgorithm, PublicKey, SignatureAlgorithm
 from .c14n import EXC_C14N
@@ -230,7 +230,7 @@ def sign_model_b_b(
     """
     alg = signer.default_algorithm
     frame = _frame(signer.certificate_chain, alg, role)
-    doc = to_canonical_xml(document, element_id=_DOC_ID).encode()
+    doc = to_canonical_bytes(document, element_id=_DOC_ID)
     u = signing_time.astimezone(dt.UTC)
     when = f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
     when_b = when.encode()
