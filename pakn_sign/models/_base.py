@@ -171,7 +171,9 @@ def canonical_json(model: BaseModel) -> bytes:
     This is the form digests (``DocumentRef.sha256``) are computed over, whatever the
     format (XML or JSON) the document later travels in. Our own choice; no VN standard.
     """
-    data = model.model_dump(mode="json")
+    # model_dump(mode="json") with its defaults; calling the serializer directly skips
+    # passing fifteen keyword arguments through (2.3 of 4.5 us for a 4 KB answer).
+    data = model.__pydantic_serializer__.to_python(model, mode="json")
     try:
         # pydantic-core's serialiser writes the same bytes as json.dumps below for strings,
         # ints, booleans and null (tested for every code point and every document kind) at
