@@ -158,11 +158,10 @@ def _plain(raw: bytes, tags: int) -> bool:
     value holds one. U+FFFE/U+FFFF are searched by their UTF-8 form; a surrogate already
     failed to encode. One C-level pass over the bytes (a regex pass per value cost ~4x).
     """
-    return (
-        len(raw) - len(raw.translate(None, _MARKUP_OR_BAD)) == 2 * tags
-        and b"\xef\xbf\xbe" not in raw
-        and b"\xef\xbf\xbf" not in raw
-    )
+    if len(raw) - len(raw.translate(None, _MARKUP_OR_BAD)) != 2 * tags:
+        return False
+    # U+FFC0..U+FFFF all start EF BF: one scan, and a second only when one is there.
+    return b"\xef\xbf" not in raw or (b"\xef\xbf\xbe" not in raw and b"\xef\xbf\xbf" not in raw)
 
 
 def encode_model_c14n_bytes(
@@ -182,7 +181,8 @@ def encode_model_c14n_bytes(
     head = f'<pakn:{local} xmlns:pakn="{NS}"' + (
         "" if element_id is None else f' Id="{element_id}"'
     )
-    data = model.model_dump(mode="json")
+    # model_dump(mode="json") without its Python wrapper (same serializer, same defaults).
+    data = model.__pydantic_serializer__.to_python(model, mode="json")
     plan = model_plan(type(model), implied)
     texts: list[str] = []
     out = [head, ">"]
