@@ -94,9 +94,10 @@ def _ref(doc: Any) -> DocumentRef:
     return DocumentRef.of(doc)
 
 
-def _submit_once(node: Node, mid: str, **kw: Any) -> None:
+async def _submit_once(node: Node, mid: str, **kw: Any) -> None:
+    # On the store worker: the outbox COMMIT never blocks the node's event loop.
     if node.store.outbox(mid) is None:
-        node.sender.submit(message_id=mid, **kw)
+        await node.sender.submit_async(message_id=mid, **kw)
 
 
 def _trace(header: EnvelopeHeader) -> list[TraceEntry]:
@@ -150,7 +151,7 @@ def make_hub(nf: NodeFile) -> Handler:
             )
             fwd_signed = sign_xml(fwd, node.config.signer, role="organisation", at=now)
             mid = derived_id(rec.message_id, "forward", header.created_at)
-            _submit_once(
+            await _submit_once(
                 node,
                 mid,
                 recipient=agency,
@@ -170,7 +171,7 @@ def make_hub(nf: NodeFile) -> Handler:
         if origin is None:
             raise ConfigurationError(f"no conversation {header.conversation_id} to relay to")
         mid = derived_id(rec.message_id, "relay", header.created_at)
-        _submit_once(
+        await _submit_once(
             node,
             mid,
             recipient=origin.sender,
@@ -210,8 +211,8 @@ def make_demo_agency(nf: NodeFile) -> Handler:
             verify(data, policy=policy)  # the petition and classification, signatures intact
         reply = ReplyRef(message_id=rec.message_id, envelope_digest=rec.envelope_digest)
 
-        def reply_once(purpose: str, subject: str, name: str, data: bytes) -> None:
-            _submit_once(
+        async def reply_once(purpose: str, subject: str, name: str, data: bytes) -> None:
+            await _submit_once(
                 node,
                 derived_id(rec.message_id, purpose, header.created_at),
                 recipient=header.sender,
@@ -232,7 +233,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
             description="Đã tiếp nhận, vào sổ văn bản đến.",
         )
         notice_signed = sign_xml(notice, node.config.signer, role="organisation", at=now)
-        reply_once("status-03", "Trạng thái 03", "status.xml", notice_signed)
+        await reply_once("status-03", "Trạng thái 03", "status.xml", notice_signed)
         # The answer is written after the notice: its time must be strictly later.
         answer_at = max(node.config.clock.now(), now + dt.timedelta(milliseconds=1))
         answer = Answer(
@@ -258,7 +259,7 @@ def make_demo_agency(nf: NodeFile) -> Handler:
             level="B-T" if tsa else "B-B",
             tsa=tsa,
         )
-        reply_once("answer", "Trả lời PAKN", "answer.xml", sealed)
+        await reply_once("answer", "Trả lời PAKN", "answer.xml", sealed)
 
     return handle
 
