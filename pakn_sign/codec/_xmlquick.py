@@ -82,11 +82,12 @@ def _quick_fields(el: etree._Element, plan: ModelPlan) -> dict[str, Any]:
         if spec is None or spec.name in obj:
             raise _NotQuick
         shape = spec.shape
-        obj[spec.name] = (
-            _quick_scalar(child, shape)
-            if type(shape) is ScalarShape
-            else _quick_value(child, shape)
-        )
+        if type(shape) is ScalarShape and shape.json == "str" and not len(child):
+            obj[spec.name] = child.text or ""  # most fields: inline
+        elif type(shape) is ScalarShape:
+            obj[spec.name] = _quick_scalar(child, shape)
+        else:
+            obj[spec.name] = _quick_value(child, shape)
     return obj
 
 
