@@ -22,7 +22,9 @@ def dead(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Testbed, s
     doc = tmp_path / "p.xml"
     doc.write_bytes(b"<p>phan anh</p>")
     assert main(["send", "--config", str(bed.configs[VPCP]), "--to", MINISTRY, str(doc)]) == 5
-    message_id = capsys.readouterr().out.strip()
+    out, err = capsys.readouterr()
+    message_id = out.strip()
+    assert "is dead; `pakn-sign redrive` re-queues it" in err
     return bed, message_id
 
 

@@ -82,6 +82,11 @@ def send(
         return 0
     if state is OutboxState.REJECTED:
         return 1
+    if state is OutboxState.DEAD:
+        raise DeliveryError(
+            f"message {rec.message_id} is dead; `pakn-sign redrive` re-queues it",
+            location=rec.message_id,
+        )
     raise DeliveryError(f"message {rec.message_id} is {state.value}; the node will retry it")
 
 

@@ -19,7 +19,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, Protocol
+from typing import Any, BinaryIO, Literal, Protocol, Required, TypedDict, Unpack
 
 from ..clock import Clock
 from ..errors import (
@@ -54,6 +54,19 @@ class OutgoingPart:
     name: str
     media_type: str
     data: bytes | Path
+
+
+class MessageSpec(TypedDict, total=False):
+    """What ``Sender.submit`` takes (the keyword arguments of ``Sender._prepare``)."""
+
+    recipient: Required[str]
+    parts: Required[Sequence[OutgoingPart]]
+    conversation_id: str | None
+    in_reply_to: ReplyRef | None
+    subject: str
+    trace: Sequence[TraceEntry]
+    message_id: str | None
+    action: Literal["sent", "forwarded", "relayed"]
 
 
 class Transport(Protocol):
@@ -134,7 +147,7 @@ class Sender:
     worker: StoreWorker | None = None
     """Runs the store calls of deliveries in batches (the node's); None: a thread each."""
 
-    def submit(self, **kw: Any) -> OutboxRecord:
+    def submit(self, **kw: Unpack[MessageSpec]) -> OutboxRecord:
         """Freeze a message (id, parts, signed header) in the outbox and return its record.
 
         Keyword arguments as ``_prepare``; returns once the outbox COMMIT is durable.
@@ -143,7 +156,7 @@ class Sender:
         self.faults.hit("sender.after_outbox_commit")
         return rec
 
-    async def submit_async(self, **kw: Any) -> OutboxRecord:
+    async def submit_async(self, **kw: Unpack[MessageSpec]) -> OutboxRecord:
         """``submit`` for asyncio code: runs on the node's store worker, so the outbox COMMIT
         is shared with the node's other store work (one fsync for a batch)."""
         parts: Sequence[OutgoingPart] = kw["parts"]
@@ -155,7 +168,7 @@ class Sender:
         self.faults.hit("sender.after_outbox_commit")
         return rec
 
-    def _freeze(self, **kw: Any) -> OutboxRecord:
+    def _freeze(self, **kw: Unpack[MessageSpec]) -> OutboxRecord:
         """Seal the header, spool or inline the parts and enqueue (one store transaction)."""
         return self.store.enqueue(**self._prepare(**kw))
 
