@@ -107,7 +107,7 @@ def _claimed_time(sig: ParsedSignature, where: str) -> dt.datetime:
     try:
         if not isinstance(text, str) or not _SIG_T.fullmatch(text):
             raise ValueError(text)
-        return dt.datetime.fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)
+        return dt.datetime.fromisoformat(text)  # "Z" gives tzinfo dt.UTC itself
     except ValueError as exc:
         raise _fail(
             "sigT must be RFC 3339 UTC (YYYY-MM-DDThh:mm:ssZ)", f"{where}/protected/sigT"
@@ -115,7 +115,9 @@ def _claimed_time(sig: ParsedSignature, where: str) -> dt.datetime:
 
 
 def _timestamp_tokens(sig: ParsedSignature, where: str) -> list[bytes]:
-    items = sig.header.get("etsiU", [])
+    if "etsiU" not in sig.header:  # B-B
+        return []
+    items = sig.header["etsiU"]
     if not isinstance(items, list):
         raise _fail("etsiU must be an array", f"{where}/header/etsiU")
     tokens: list[bytes] = []
