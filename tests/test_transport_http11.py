@@ -238,3 +238,173 @@ def test_plain_http_refused(pki: TestPKI) -> None:
             await t.handle_async_request(httpx.Request("POST", "http://127.0.0.1:1/", content=b""))
 
     asyncio.run(main())
+
+
+# --- RFC 9112 framing: what a (buggy or hostile) peer may answer -------------------------
+
+
+def _answer_each(answers: list[bytes]) -> tuple[Handler, list[int]]:
+    """A handler answering the n-th request of each connection with ``answers[n]``."""
+    connections: list[int] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        for answer in answers:
+            try:
+                await _read_request(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            writer.write(answer)
+            await writer.drain()
+        writer.close()
+
+    return handler, connections
+
+
+def _exchange(pki: TestPKI, handler: Handler, requests: int = 1) -> list[httpx.Response]:
+    async def main() -> list[httpx.Response]:
+        server = await _serve(pki, handler)
+        t = _client(pki, timeout=2.0)
+        try:
+            return [
+                await t.handle_async_request(_post(_port(server), b"m" * 16))
+                for _ in range(requests)
+            ]
+        finally:
+            await t.aclose()
+            server.close()
+
+    return asyncio.run(main())
+
+
+def test_close_delimited_response_is_read_to_the_end(pki: TestPKI) -> None:
+    """RFC 9112 §6.3 (8): without Content-Length or chunked, the body ends at close."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nfirst ")
+        await writer.drain()
+        await asyncio.sleep(0.1)  # the rest arrives in a later TLS record
+        writer.write(b"second")
+        await writer.drain()
+        writer.close()
+
+    (r,) = _exchange(pki, handler)
+    assert r.content == b"first second"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # §6.3 (3): both framings: the classic request/response smuggling ambiguity.
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\nok\r\n0\r\n\r\n",
+        # §6.3 (5): differing Content-Length values.
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 7\r\n\r\nokforged",
+        # §6.1: a coding other than chunked (the body length is then unknowable).
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        # §7.1: chunk-size = 1*HEXDIG; Python's int() would accept all of these.
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0_2\r\nok\r\n0\r\n\r\n",
+        # §4: status-code = 3DIGIT.
+        b"HTTP/1.1 0200 OK\r\nContent-Length: 2\r\n\r\nok",
+        # RFC 9110 §15.2: 101 would switch protocols, never an answer to our POST.
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
+    ],
+    ids=[
+        "cl-and-te",
+        "two-lengths",
+        "gzip-chunked",
+        "xchunked",
+        "negative-chunk",
+        "0x-chunk",
+        "plus-chunk",
+        "underscore-chunk",
+        "4-digit-status",
+        "101",
+    ],
+)
+def test_attack_ambiguous_response_framing_refused(pki: TestPKI, answer: bytes) -> None:
+    """Every framing a lenient parser would guess at is a RemoteProtocolError (an httpx
+    TransportError, so the sender retries), never a guess and never a foreign exception."""
+    handler, _ = _answer_each([answer])
+    with pytest.raises(httpx.RemoteProtocolError):
+        _exchange(pki, handler)
+
+
+def test_attack_smuggled_second_response_is_never_read_as_the_next_answer(pki: TestPKI) -> None:
+    """A peer that sends more than one response's bytes: the connection is not reused, so
+    the injected bytes are never taken as the answer to the next request."""
+    forged = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged"
+    handler, connections = _answer_each(
+        [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + forged, b"HTTP/1.1 200 OK\r\n"]
+    )
+
+    async def fresh(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not connections:
+            await handler(reader, writer)
+            return
+        connections.append(1)
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh")
+        await writer.drain()
+        writer.close()
+
+    first, second = _exchange(pki, fresh, requests=2)
+    assert (first.content, second.content) == (b"ok", b"fresh")
+    assert len(connections) == 2
+
+
+def test_informational_responses_are_skipped(pki: TestPKI) -> None:
+    """RFC 9110 §15.2: a client must parse 1xx responses before the final one."""
+    handler, _ = _answer_each(
+        [
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        ]
+    )
+    (r,) = _exchange(pki, handler)
+    assert (r.status_code, r.content) == (200, b"ok")
+
+
+def test_attack_endless_informational_responses_refused(pki: TestPKI) -> None:
+    handler, _ = _answer_each([b"HTTP/1.1 100 Continue\r\n\r\n" * 100])
+    with pytest.raises(httpx.RemoteProtocolError):
+        _exchange(pki, handler)
+
+
+def test_attack_unsolicited_bytes_on_an_idle_connection_are_not_an_answer(pki: TestPKI) -> None:
+    """Bytes arriving on an idle keep-alive connection (a 408 before the server's close, or
+    an injected response) make it unusable; the next request gets its own answer."""
+    connections: list[int] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        if len(connections) == 1:
+            await asyncio.sleep(0.05)
+            writer.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+            await asyncio.sleep(1)  # the connection stays open
+        await writer.drain()
+        writer.close()
+
+    async def main() -> list[httpx.Response]:
+        server = await _serve(pki, handler)
+        t = _client(pki, timeout=2.0)
+        try:
+            first = await t.handle_async_request(_post(_port(server), b"i" * 16))
+            await asyncio.sleep(0.3)
+            second = await t.handle_async_request(_post(_port(server), b"j" * 16))
+            return [first, second]
+        finally:
+            await t.aclose()
+            server.close()
+
+    first, second = asyncio.run(main())
+    assert (first.status_code, second.status_code, second.content) == (200, 200, b"ok")
+    assert len(connections) == 2

@@ -5,7 +5,9 @@ classes), but the layers under it (httpcore's pool and state machine, h11, anyio
 stream wrapper) cost ~1 ms of CPU per request in the transport benchmark, more than the
 server's whole HTTP stack. This transport writes the request head itself, streams the body
 from ``request.stream`` and parses the response head and body (``Content-Length``,
-``chunked`` or close-delimited; RFC 9112 §6.3) with a hard size limit.
+``chunked`` or close-delimited; RFC 9112 §6.3) with a hard size limit. Framing it would
+have to guess at (both lengths, conflicting lengths, other codings, a lax chunk size) is
+refused, and a connection holding bytes beyond its response is never reused.
 
 What stays as it was: TLS is the caller's pinned ``SSLContext`` (no OS trust store, hostname
 checked by the context), per-operation timeouts, at most ``max_connections`` connections,
@@ -16,6 +18,7 @@ every network failure surfaces as an ``httpx.TransportError`` subclass.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import AsyncIterable
 
@@ -25,6 +28,9 @@ __all__ = ["LeanTransport"]
 
 _MAX_HEAD = 64 * 1024
 _COALESCE = 64 * 1024
+_MAX_INFORMATIONAL = 8
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_STATUS = re.compile(rb"HTTP/1\.1 ([1-5][0-9][0-9])(?: .*)?", re.DOTALL)
 
 
 class _Conn:
@@ -35,8 +41,12 @@ class _Conn:
         self.writer = writer
 
     def usable(self) -> bool:
-        # An idle connection that saw EOF was closed by the peer (keep-alive timeout).
-        return not self.writer.is_closing() and not self.reader.at_eof()
+        # An idle connection that saw EOF was closed by the peer (keep-alive timeout); one
+        # holding bytes nobody asked for (a 408 before a close, an injected response) would
+        # hand them out as the answer to the next request.
+        return (
+            not self.writer.is_closing() and not self.reader.at_eof() and not _buffered(self.reader)
+        )
 
     def close(self) -> None:
         self.writer.close()
@@ -141,31 +151,15 @@ class LeanTransport(httpx.AsyncBaseTransport):
     async def _read_response(
         self, reader: asyncio.StreamReader, method: str
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
-        lines = (await reader.readuntil(b"\r\n\r\n"))[:-4].split(b"\r\n")
-        parts = lines[0].split(b" ", 2)
-        if len(parts) < 2 or parts[0] != b"HTTP/1.1" or not parts[1].isdigit():
-            raise httpx.RemoteProtocolError(f"not an HTTP/1.1 status line: {lines[0][:80]!r}")
-        status = int(parts[1])
-        headers: list[tuple[bytes, bytes]] = []
-        length: int | None = None
-        chunked = False
-        keep = True
-        for line in lines[1:]:
-            name, sep, value = line.partition(b":")
-            if not sep:
-                raise httpx.RemoteProtocolError("malformed response header")
-            name, value = name.strip().lower(), value.strip()
-            if name == b"content-length":
-                if not value.isdigit():
-                    raise httpx.RemoteProtocolError("malformed Content-Length")
-                length = int(value)
-            elif name == b"transfer-encoding":
-                chunked = value.lower().endswith(b"chunked")
-            elif name == b"connection":
-                keep = b"close" not in value.lower()
-            headers.append((name, value))
-        if status < 200:
-            raise httpx.RemoteProtocolError(f"unexpected informational response {status}")
+        # RFC 9110 §15.2: 1xx responses may precede the final one; skipped, a few at most.
+        for _ in range(_MAX_INFORMATIONAL + 1):
+            status, headers, length, chunked, keep = await _read_head(reader)
+            if status >= 200:
+                break
+            if status == 101:
+                raise httpx.RemoteProtocolError("101 Switching Protocols answer to a POST")
+        else:
+            raise httpx.RemoteProtocolError("too many informational responses")
         if status in (204, 304) or method == "HEAD":
             body = b""
         elif chunked:
@@ -175,21 +169,25 @@ class LeanTransport(httpx.AsyncBaseTransport):
             if length > self._max_response:
                 raise httpx.RemoteProtocolError(f"response of {length} bytes is over the limit")
             body = await reader.readexactly(length)
-        else:  # delimited by the peer closing the connection
-            body = await reader.read(self._max_response + 1)
-            if len(body) > self._max_response:
-                raise httpx.RemoteProtocolError("response over the limit")
-            keep = False
-        return status, headers, body, keep
+        else:  # RFC 9112 §6.3 (8): delimited by the peer closing the connection
+            out = bytearray()
+            while chunk := await reader.read(_COALESCE):
+                out += chunk
+                if len(out) > self._max_response:
+                    raise httpx.RemoteProtocolError("response over the limit")
+            body, keep = bytes(out), False
+        # Bytes beyond this response (a second, unrequested one) must never be read as the
+        # answer to the next request on this connection: it is not reused.
+        return status, headers, body, keep and not _buffered(reader)
 
     async def _read_chunked(self, reader: asyncio.StreamReader) -> bytes:
         out = bytearray()
         while True:
-            size_line = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError as exc:
-                raise httpx.RemoteProtocolError("malformed chunk size") from exc
+            line = await reader.readuntil(b"\r\n")
+            size_hex = line[:-2].split(b";", 1)[0].rstrip(b" \t")
+            if not _CHUNK_SIZE.fullmatch(size_hex):  # RFC 9112 §7.1: 1*HEXDIG, nothing else
+                raise httpx.RemoteProtocolError("malformed chunk size")
+            size = int(size_hex, 16)
             if size == 0:
                 while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers
                     pass
@@ -205,3 +203,44 @@ class LeanTransport(httpx.AsyncBaseTransport):
             for conn in conns:
                 conn.close()
         self._idle.clear()
+
+
+def _buffered(reader: asyncio.StreamReader) -> bool:
+    """Whether ``reader`` holds bytes nobody asked for (fails closed: True if unknown)."""
+    buffer = getattr(reader, "_buffer", None)  # asyncio.StreamReader's own buffer
+    return buffer is None or len(buffer) > 0
+
+
+async def _read_head(
+    reader: asyncio.StreamReader,
+) -> tuple[int, list[tuple[bytes, bytes]], int | None, bool, bool]:
+    """Status, headers and framing of one response head (RFC 9112 §4, §6.1, §6.3).
+
+    Anything a lenient parser would have to guess at is refused: both Content-Length and
+    Transfer-Encoding, differing Content-Lengths, a coding other than plain ``chunked``.
+    """
+    lines = (await reader.readuntil(b"\r\n\r\n"))[:-4].split(b"\r\n")
+    match = _STATUS.fullmatch(lines[0])
+    if match is None:
+        raise httpx.RemoteProtocolError(f"not an HTTP/1.1 status line: {lines[0][:80]!r}")
+    headers: list[tuple[bytes, bytes]] = []
+    length: int | None = None
+    codings: list[bytes] = []
+    keep = True
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if not sep:
+            raise httpx.RemoteProtocolError("malformed response header")
+        name, value = name.strip().lower(), value.strip()
+        if name == b"content-length":
+            if not value.isdigit() or (length is not None and int(value) != length):
+                raise httpx.RemoteProtocolError("malformed or conflicting Content-Length")
+            length = int(value)
+        elif name == b"transfer-encoding":
+            codings += [c.strip().lower() for c in value.split(b",")]
+        elif name == b"connection":
+            keep = b"close" not in value.lower()
+        headers.append((name, value))
+    if codings and (codings != [b"chunked"] or length is not None):
+        raise httpx.RemoteProtocolError(f"response framing refused: {codings}, {length}")
+    return int(match.group(1)), headers, length, bool(codings), keep
