@@ -133,3 +133,77 @@ def test_second_step_starts_only_after_the_first_is_committed(tmp_path: Path) ->
     assert [r for i, r in enumerate(results) if i != 3] == [True] * 7
     assert isinstance(results[3], StoreError)
     assert "t3" not in calls  # a failed first step never reaches the second
+
+
+class _Failing:
+    """The store's connection, failing the statements named in ``fail`` (disk I/O errors)."""
+
+    def __init__(self, real: sqlite3.Connection, fail: set[str]):
+        self.real = real
+        self.fail = fail
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.real, name)
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql.split()[0] in self.fail:
+            raise sqlite3.OperationalError(f"disk I/O error ({sql})")
+        return self.real.execute(sql, *args)
+
+    def cursor(self) -> _Failing:
+        return self
+
+
+def test_attack_commit_and_rollback_failing_fail_the_batch_without_wedging(
+    tmp_path: Path,
+) -> None:
+    """A COMMIT that fails and a ROLLBACK that fails too: every call of the batch gets a
+    StoreError (none waits forever), nothing of it is committed, and the worker and the
+    store serve the next calls once the disk is back."""
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path)
+    worker = StoreWorker(store)
+    real = store._group._db
+    store._group._db = _Failing(real, {"COMMIT", "ROLLBACK"})  # type: ignore[assignment]
+
+    async def batch(prefix: str) -> list[object]:
+        calls = (worker.run(_insert, store, f"{prefix}{i}") for i in range(5))
+        return await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+
+    failed = asyncio.run(batch("x"))
+    store._group._db = real
+    assert all(isinstance(r, StoreError) for r in failed), failed
+    assert asyncio.run(batch("y")) == [f"y{i}" for i in range(5)]
+    worker.close()
+    store.close()
+    assert not any(_committed(path, f"x{i}") for i in range(5))
+    assert all(_committed(path, f"y{i}") for i in range(5))
+
+
+def test_attack_failed_savepoint_rollback_does_not_commit_half_a_call(tmp_path: Path) -> None:
+    """A call fails and rolling back its SAVEPOINT fails too: its half-done changes must not
+    reach the batch's COMMIT (the whole shared transaction is failed instead)."""
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    worker = StoreWorker(store)
+    real = store._group._db
+
+    def half_then_fail() -> None:
+        store._group._db = _Failing(real, {"ROLLBACK"})  # type: ignore[assignment]
+        _insert(store, "half", fail=True)
+
+    async def main() -> list[object]:
+        try:
+            return [await asyncio.wait_for(worker.run(half_then_fail), 10)]
+        except StoreError as exc:
+            return [exc]
+        finally:
+            store._group._db = real
+
+    (result,) = asyncio.run(main())
+    assert isinstance(result, StoreError)
+    assert asyncio.run(asyncio.wait_for(worker.run(_insert, store, "after"), 10)) == "after"
+    worker.close()
+    store.close()
+    assert not _committed(path, "half")
+    assert _committed(path, "after")

@@ -44,6 +44,8 @@ class GroupCommit:
                 self._queued -= 1
             cur = self._db.cursor()
             if not self._open:
+                if self._db.in_transaction:  # left by a failed end (its epoch already failed)
+                    cur.execute("ROLLBACK")
                 cur.execute("BEGIN IMMEDIATE")
                 self._open = True
                 self._epoch += 1
@@ -52,12 +54,19 @@ class GroupCommit:
             try:
                 yield cur
             except BaseException:
-                if self._db.in_transaction:
+                if not self._db.in_transaction:
+                    # SQLite rolled the whole shared transaction back (I/O error, full disk).
+                    self._close_epoch(epoch, sqlite3.OperationalError("transaction rolled back"))
+                    raise
+                try:
                     cur.execute("ROLLBACK TO pakn_tx")
                     cur.execute("RELEASE pakn_tx")
-                    self._finish(cur, epoch)
-                else:  # SQLite rolled the whole shared transaction back (I/O error, full disk)
-                    self._close_epoch(epoch, sqlite3.OperationalError("transaction rolled back"))
+                except sqlite3.Error as exc:
+                    # This call's changes could not be undone alone: none of the shared
+                    # transaction may be committed then (every caller in it fails).
+                    self._abort(epoch, exc)
+                    raise
+                self._finish(cur, epoch)
                 raise
             cur.execute("RELEASE pakn_tx")
             self._finish(cur, epoch)
@@ -90,9 +99,7 @@ class GroupCommit:
                     try:
                         self._db.execute("COMMIT")
                     except sqlite3.Error as exc:
-                        if self._db.in_transaction:
-                            self._db.execute("ROLLBACK")
-                        self._close_epoch(epoch, exc)
+                        self._abort(epoch, exc)
                     else:
                         self._close_epoch(epoch, None)
                 errors += [e for n in range(first, self._epoch + 1) if (e := self._failed.get(n))]
@@ -107,14 +114,25 @@ class GroupCommit:
             try:
                 cur.execute("COMMIT")
             except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    cur.execute("ROLLBACK")
-                self._close_epoch(epoch, exc)
+                self._abort(epoch, exc)
                 return
             self._close_epoch(epoch, None)
             return
         while self._committed < epoch:
             self._cv.wait()
+
+    def _abort(self, epoch: int, error: sqlite3.Error) -> None:
+        """End the shared transaction as failed for everyone in it (lock held).
+
+        If even the ROLLBACK fails, the next transaction rolls back before its BEGIN; the
+        epoch's callers are failed either way, never left waiting.
+        """
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # reported through ``error``; the next BEGIN cleans up
+        self._close_epoch(epoch, error)
 
     def _close_epoch(self, epoch: int, error: sqlite3.Error | None) -> None:
         """The shared transaction ended (committed, or failed for everyone in it)."""

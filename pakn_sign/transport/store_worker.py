@@ -91,15 +91,21 @@ class StoreWorker:
             items = [*carry, *(item for item in batch if item is not None)]
             carry = []
             outcomes: list[tuple[bool, Any]] = []
-            with self._store.batch() as errors:
-                for call, _, _, _ in items:
-                    try:
-                        outcomes.append((True, call()))
-                    except Exception as exc:  # handed to its caller, never lost
-                        outcomes.append((False, exc))
-            if errors:
-                failure = StoreError(f"store commit failed: {errors[0]}")
+            failure: StoreError | None = None
+            try:
+                with self._store.batch() as errors:
+                    for call, _, _, _ in items:
+                        try:
+                            outcomes.append((True, call()))
+                        except Exception as exc:  # handed to its caller, never lost
+                            outcomes.append((False, exc))
+                if errors:
+                    failure = StoreError(f"store commit failed: {errors[0]}")
+            except Exception as exc:  # the batch itself broke: its callers fail, the thread lives
+                failure = StoreError(f"store batch failed: {exc}")
+            if failure is not None:
                 outcomes = [(False, failure) if ok else (ok, v) for ok, v in outcomes]
+                outcomes += [(False, failure)] * (len(items) - len(outcomes))
             done: list[tuple[_Item, tuple[bool, Any]]] = []
             for item, (ok, value) in zip(items, outcomes, strict=True):
                 then = item[1]
