@@ -7,11 +7,13 @@ import asyncio
 import datetime as dt
 import hashlib
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from transport_helpers import MINISTRY, VPCP, MutableClock, make_mesh, signed_directory
 
+from pakn_sign.errors import StoreError
 from pakn_sign.transport.sender import OutgoingPart
 from pakn_sign.transport.spool import INLINE_MAX_MESSAGE, INLINE_MAX_PART, inline_plan
 from pakn_sign.transport.states import OutboxState
@@ -165,3 +167,80 @@ def test_submit_async_commits_before_returning(mesh, tmp_path: Path) -> None:  #
     first = node.store.outbox(results[0][0])
     assert [p.data is not None for p in first.parts] == [True, False]
     assert Path(first.parts[1].location).read_bytes() == big.read_bytes()
+
+
+def test_store_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    """An older release must not read a store a newer one migrated (it would misread the
+    rows it does not know, e.g. take an inline part's unsynced cache copy for its file)."""
+    path = tmp_path / "new.db"
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO schema_version VALUES (?)", (len(_MIGRATIONS) + 1,))
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer"):
+        SQLiteStore(path)
+
+
+def test_failed_migration_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    """A migration is one transaction: a failure (or a crash) part way leaves version 1 with
+    nothing of version 2 applied, and the next open migrates again."""
+    path = tmp_path / "half.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE schema_version(version INTEGER NOT NULL)")
+    for statement in _split_sql(_MIGRATIONS[0]):
+        db.execute(statement)
+    db.execute("INSERT INTO schema_version VALUES (1)")
+    db.execute("ALTER TABLE inbox ADD COLUMN inline BLOB")  # the 2nd statement will fail
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError):
+        SQLiteStore(path)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 1
+    assert "inline" not in [r[1] for r in db.execute("PRAGMA table_info(outbox)")]
+    db.execute("ALTER TABLE inbox DROP COLUMN inline")
+    db.commit()
+    db.close()
+    s = SQLiteStore(path)
+    s.close()
+    s = SQLiteStore(path)  # idempotent: a migrated store opens as it is
+    assert s._db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 2
+    s.close()
+
+
+@pytest.mark.parametrize("inline", [None, b"ab"], ids=["no-bytes", "short-bytes"])
+def test_attack_inline_row_without_its_bytes_is_not_read_from_the_cache_file(
+    tmp_path: Path, inline: bytes | None
+) -> None:
+    """A row whose inline bytes are missing or short must not fall back to the location (an
+    unsynced cache copy, never checked) as if it were a spooled part's fsynced file."""
+    s = SQLiteStore(tmp_path / "c.db")
+    data = b"abc"
+    parts = [PartRef("a", "t", hashlib.sha256(data).hexdigest(), 3, str(tmp_path / "x"), data)]
+    s.enqueue(message_id="m1", recipient=MINISTRY, header=b"h", envelope_digest="d" * 64,
+              parts=parts, now=NOW)  # fmt: skip
+    s._db.execute("UPDATE outbox SET inline=? WHERE message_id='m1'", (inline,))
+    with pytest.raises(StoreError, match="inline"):
+        s.outbox("m1")
+    s.close()
+
+
+def test_submit_async_never_spools_on_the_event_loop(mesh) -> None:  # type: ignore[no-untyped-def]
+    """Parts each small enough to be inline but over the message's inline budget are
+    spooled (file writes and fsyncs): that must happen off the event loop."""
+    node = mesh.nodes[VPCP]
+    spool = node.sender.spool
+    threads: list[bool] = []
+    real = spool.store_outgoing
+
+    def spy(*a, **k):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(*a, **k)
+
+    spool.store_outgoing = spy
+    n = INLINE_MAX_MESSAGE // INLINE_MAX_PART + 1
+    parts = [OutgoingPart(f"p{i}", "text/plain", bytes([i]) * INLINE_MAX_PART) for i in range(n)]
+    rec = asyncio.run(node.sender.submit_async(recipient=MINISTRY, parts=parts))
+    assert [p.data is None for p in rec.parts] == [False] * (n - 1) + [True]
+    assert threads == [False]

@@ -160,8 +160,11 @@ class Sender:
         """``submit`` for asyncio code: runs on the node's store worker, so the outbox COMMIT
         is shared with the node's other store work (one fsync for a batch)."""
         parts: Sequence[OutgoingPart] = kw["parts"]
-        if all(isinstance(p.data, bytes) and len(p.data) <= INLINE_MAX_PART for p in parts):
-            frozen = self._prepare(**kw)  # sealing only: no file I/O for inline parts
+        sizes = [len(p.data) if isinstance(p.data, bytes) else None for p in parts]
+        if all(n is not None and n <= INLINE_MAX_PART for n in sizes) and (
+            sum(n or 0 for n in sizes) <= INLINE_MAX_MESSAGE
+        ):
+            frozen = self._prepare(**kw)  # sealing only: every part inline, no file I/O
         else:  # spooling files must not hold up the event loop or the store worker
             frozen = await asyncio.to_thread(functools.partial(self._prepare, **kw))
         rec = await run_store(self.worker, functools.partial(self.store.enqueue, **frozen))

@@ -89,10 +89,15 @@ def _parts(value: str, inline: bytes | None) -> tuple[PartRef, ...]:
     for row in json.loads(value):
         n, m, s, z, p = row[0], row[1], row[2], row[3], row[-1]
         data = None
-        if len(row) == 6 and inline is not None:
+        if len(row) == 6:
+            # Never fall back to the location: for an inline part it is an unsynced cache copy.
+            if inline is None or offset + z > len(inline):
+                raise StoreError(f"stored row lacks the inline bytes of part {n!r}")
             data = bytes(inline[offset : offset + z])
             offset += z
         out.append(PartRef(n, m, s, z, p, data))
+    if inline is not None and offset != len(inline):
+        raise StoreError("stored row's inline bytes do not match its manifest")
     return tuple(out)
 
 
@@ -119,6 +124,11 @@ class SQLiteBase:
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")
             row = cur.execute("SELECT max(version) FROM schema_version").fetchone()
             current = row[0] or 0
+            if current > len(_MIGRATIONS):  # rows of a newer layout would be misread
+                raise StoreError(
+                    f"store {self.path} has schema {current}, newer than this release's"
+                    f" {len(_MIGRATIONS)}: upgrade pakn_sign to open it"
+                )
             for version, script in enumerate(_MIGRATIONS, start=1):
                 if version > current:
                     for statement in _split_sql(script):
