@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -408,3 +409,115 @@ def test_attack_unsolicited_bytes_on_an_idle_connection_are_not_an_answer(pki: T
     first, second = asyncio.run(main())
     assert (first.status_code, second.status_code, second.content) == (200, 200, b"ok")
     assert len(connections) == 2
+
+
+def test_attack_oversized_receipt_on_get_is_refused_before_buffering(pki: TestPKI) -> None:
+    """``GET /v1/receipts/{id}`` has the same response limit as the POST: a peer announcing
+    64 MB is refused on the head, before the body is read (the old path buffered it all)."""
+    sent_all: list[bool] = []
+    size = 64 * 1024 * 1024
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+        try:
+            for _ in range(size // (1024 * 1024)):
+                writer.write(b"r" * (1024 * 1024))
+                await asyncio.wait_for(writer.drain(), 3)
+        except (ConnectionError, TimeoutError, ssl.SSLError):
+            sent_all.append(False)
+        else:
+            sent_all.append(True)
+        writer.close()
+
+    async def main() -> None:
+        server = await _serve(pki, handler)
+        own = pki.tls[f"{CLIENT}-client"]
+        ctx = client_context(
+            cert=own.pem_path, key=own.key_path, pinned_server_certs=[_b64(pki, f"{SERVER}-server")]
+        )
+        http = HTTPTransport(ssl_for=lambda _: ctx, timeout=5)
+        try:
+            with pytest.raises(DeliveryError, match="over the limit"):
+                await http.get_receipt(f"https://127.0.0.1:{_port(server)}", "0" * 36)
+            for _ in range(100):
+                if sent_all:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await http.aclose()
+            server.close()
+
+    asyncio.run(main())
+    assert sent_all == [False]
+
+
+def test_receipt_get_over_the_lean_transport(pki: TestPKI) -> None:
+    """The GET is a bodiless request (no Content-Length sent); 404 means no receipt."""
+    heads: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                heads.append(await reader.readuntil(b"\r\n\r\n"))
+            except asyncio.IncompleteReadError:
+                break
+            if len(heads) == 1:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nreceipt")
+            else:
+                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+        writer.close()
+
+    async def main() -> list[bytes | None]:
+        server = await _serve(pki, handler)
+        own = pki.tls[f"{CLIENT}-client"]
+        ctx = client_context(
+            cert=own.pem_path, key=own.key_path, pinned_server_certs=[_b64(pki, f"{SERVER}-server")]
+        )
+        http = HTTPTransport(ssl_for=lambda _: ctx, timeout=5)
+        url = f"https://127.0.0.1:{_port(server)}"
+        try:
+            return [await http.get_receipt(url, "1" * 36), await http.get_receipt(url, "2" * 36)]
+        finally:
+            await http.aclose()
+            server.close()
+
+    assert asyncio.run(main()) == [b"receipt", None]
+    assert heads[0].startswith(b"GET /v1/receipts/" + b"1" * 36 + b" HTTP/1.1\r\n")
+    assert b"content-length" not in heads[0].lower()
+
+
+@pytest.mark.parametrize("scheme", ["HTTPS", "Https", "wss"])
+def test_attack_endpoint_scheme_spelling_never_turns_tls_verification_off(
+    pki: TestPKI, scheme: str
+) -> None:
+    """URL schemes are case-insensitive (RFC 3986 §3.1): a directory endpoint spelled
+    ``HTTPS://`` is TLS, and without a pinned context nothing may be sent at all (the plain
+    transport for loopback tests has verification off and no client certificate)."""
+    got: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        got.append(await reader.read(100))
+        writer.close()
+
+    async def main() -> None:
+        # An impostor: any certificate, no client certificate asked for.
+        tls = pki.tls[f"{OTHER}-server"]
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(tls.pem_path), str(tls.key_path))
+        server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=ctx)
+        http = HTTPTransport(ssl_for=lambda _: None)
+        try:
+            with pytest.raises(DeliveryError):
+                await http.post_message(
+                    f"{scheme}://127.0.0.1:{_port(server)}", b"{}", (), FaultInjector()
+                )
+            with pytest.raises(DeliveryError):
+                await http.get_receipt(f"{scheme}://127.0.0.1:{_port(server)}", "0" * 36)
+        finally:
+            await http.aclose()
+            server.close()
+
+    asyncio.run(main())
+    assert got == []

@@ -17,12 +17,17 @@ from .faults import FaultInjector
 from .http11 import LeanTransport
 from .store import PartRef
 
-__all__ = ["ENVELOPE_MEDIA_TYPE", "MAX_RECEIPT_BYTES", "HTTPTransport"]
+__all__ = ["ENVELOPE_MEDIA_TYPE", "MAX_RECEIPT_BYTES", "HTTPTransport", "url_scheme"]
 
 ENVELOPE_MEDIA_TYPE = "application/vnd.pakn.envelope"
 MAX_RECEIPT_BYTES = 256 * 1024
 _CHUNK = 256 * 1024
 _LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+
+
+def url_scheme(endpoint: str) -> str:
+    """The scheme as an HTTP client reads it: case-insensitive (RFC 3986 §3.1)."""
+    return endpoint.split(":", 1)[0].strip().lower()
 
 
 class HTTPTransport:
@@ -62,6 +67,10 @@ class HTTPTransport:
             injected = self._transport_for(endpoint) if self._transport_for else None
             if injected is not None:
                 pool = injected
+            elif ctx is None and url_scheme(endpoint) != "http":
+                # Only http:// goes without a context: an https endpoint however spelled
+                # (schemes are case-insensitive, RFC 3986 §3.1) never goes unverified.
+                raise DeliveryError(f"no pinned TLS context for {endpoint}")
             elif ctx is not None:
                 pool = LeanTransport(
                     ctx,
@@ -79,6 +88,8 @@ class HTTPTransport:
         key = (endpoint, id(ctx))
         client = self._clients.get(key)
         if client is None:
+            if ctx is None and self._transport_for is None and url_scheme(endpoint) != "http":
+                raise DeliveryError(f"no pinned TLS context for {endpoint}")  # as _transport
             client = httpx.AsyncClient(
                 verify=ctx if ctx is not None else False,
                 transport=self._transport_for(endpoint) if self._transport_for else None,
@@ -125,11 +136,22 @@ class HTTPTransport:
         return self._receipt(response, endpoint)
 
     async def get_receipt(self, endpoint: str, message_id: str) -> bytes | None:
-        """The receipt the peer stored for ``message_id``, or None if it has none."""
+        """The receipt the peer stored for ``message_id``, or None if it has none.
+
+        Through the same transport as the POST: its response limit applies before the body
+        is read (the client's ``get`` would buffer any size first).
+        """
+        request = httpx.Request(
+            "GET",
+            endpoint.rstrip("/") + f"/v1/receipts/{message_id}",
+            extensions={"timeout": self._timeout.as_dict()},
+        )
         try:
-            response = await self._client(endpoint).get(
-                endpoint.rstrip("/") + f"/v1/receipts/{message_id}"
-            )
+            response = await self._transport(endpoint).handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
         except httpx.HTTPError as exc:
             raise DeliveryError(f"GET receipt from {endpoint} failed: {exc}") from exc
         if response.status_code == 404:

@@ -115,7 +115,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
     async def _exchange(
         self, conn: _Conn, request: httpx.Request
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
-        if "content-length" not in request.headers:
+        if "content-length" not in request.headers and request.method != "GET":
             raise httpx.LocalProtocolError("the lean transport sends sized bodies only")
         head = [b"%s %s HTTP/1.1\r\n" % (request.method.encode(), request.url.raw_path)]
         head += [b"%s: %s\r\n" % (name, value) for name, value in request.headers.raw]

@@ -21,7 +21,7 @@ from ..errors import ConfigurationError, DeliveryError
 from ..signing.signers import Signer
 from .audit import AuditRecord, Checkpoint, verify_chain
 from .backoff import RetryPolicy
-from .client import HTTPTransport
+from .client import HTTPTransport, url_scheme
 from .directory import Directory
 from .faults import FaultInjector
 from .receiver import ChunkReader, Receiver
@@ -119,7 +119,7 @@ class Node:
         self._ssl_cache: dict[tuple[str, ...], ssl.SSLContext] = {}
 
     def _ssl_for(self, endpoint: str) -> ssl.SSLContext | None:
-        if not endpoint.startswith("https://"):
+        if url_scheme(endpoint) != "https":  # HTTPS://, Https:// are https too
             return None
         tls = self.config.tls
         if tls is None:
