@@ -366,3 +366,42 @@ def test_attack_deeply_nested_json_to_the_inbox_and_pull_ack(mesh) -> None:  # t
     assert status in (400, 413, 422)
     assert asyncio.run(post("/v1/pull/ack", deep[:200_000], {})) == 422
     assert mesh.nodes[MINISTRY].store.inbox_counts() == {}
+
+
+def test_attack_concurrent_duplicates_never_process_one_message_twice_at_once(mesh) -> None:  # type: ignore[no-untyped-def]
+    """Dedup serialises every delivery of one (sender, id): a copy arriving after the first
+    finished, while a second still runs, must wait too (it used to get a fresh lock and run
+    beside the second; two accepts of one message then replace each other's part files)."""
+    rec = _send(mesh)
+    rx = mesh.nodes[MINISTRY].receiver
+    active: list[int] = [0]
+    peak: list[int] = [0]
+    real = rx._receive_locked
+
+    async def slow(*a, **k):  # type: ignore[no-untyped-def]
+        active[0] += 1
+        peak[0] = max(peak[0], active[0])
+        try:
+            await asyncio.sleep(0.2)
+            return await real(*a, **k)
+        finally:
+            active[0] -= 1
+
+    rx._receive_locked = slow
+
+    async def one(delay: float) -> bool:
+        await asyncio.sleep(delay)
+
+        async def body():  # type: ignore[no-untyped-def]
+            for part in rec.parts:
+                yield part.read_bytes()
+
+        return (await rx.receive(rec.header, ChunkReader(body()))).accepted
+
+    async def main() -> list[bool]:
+        # 1st and 2nd together; the 3rd after the 1st is done, while the 2nd still runs.
+        return list(await asyncio.gather(one(0), one(0), one(0.3)))
+
+    assert asyncio.run(main()) == [True, True, True]
+    assert peak[0] == 1
+    assert rx._locks == {}

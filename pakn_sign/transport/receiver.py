@@ -20,6 +20,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..clock import Clock
 from ..codec.jsoncodec import loads_strict
@@ -126,7 +127,7 @@ class Receiver:
     max_part_bytes: int = 4 * 1024 * 1024 * 1024
     faults: FaultInjector = field(default_factory=FaultInjector)
     worker: StoreWorker | None = None
-    _locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
+    _locks: dict[tuple[str, str], list[Any]] = field(default_factory=dict)  # [lock, users]
 
     async def receive(self, header_bytes: bytes, body: ChunkReader) -> ReceiveOutcome:
         """Process one message; always returns a signed receipt (positive or negative).
@@ -156,12 +157,17 @@ class Receiver:
         if problem is not None:
             return self._refuse(header, digest, *problem, now)
         key = (header.sender, header.message_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            try:
+        # Dropped by its last user only: a copy arriving later must queue behind a waiting
+        # one, not run beside it (two accepts of one message replace each other's files).
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
                 return await self._receive_locked(header, header_bytes, digest, body, now)
-            finally:
-                self._locks.pop(key, None)
+        finally:
+            entry[1] -= 1
+            if not entry[1]:
+                del self._locks[key]
 
     async def _receive_locked(
         self,
@@ -302,10 +308,7 @@ class Receiver:
 
     def _check(self, header: EnvelopeHeader, now: dt.datetime) -> tuple[str, str] | None:
         if header.recipient != self.me:
-            return (
-                "transport.unknown_recipient",
-                f"this node is {self.me}, not {header.recipient}",
-            )
+            return ("transport.unknown_recipient", f"this is {self.me}, not {header.recipient}")
         if header.created_at - self.skew > now:
             return ("transport.not_yet_valid", "created in the future beyond the allowed skew")
         if header.expires_at + self.skew <= now:
@@ -320,23 +323,18 @@ class Receiver:
         for info in header.parts:
             total += info.size
             if info.size > min(self.max_part_bytes, entry.max_part_bytes):
-                return (
-                    "input.too_large",
-                    f"part {info.name} of {info.size} bytes is over the limit",
-                )
+                return ("input.too_large", f"part {info.name} of {info.size} B is over the limit")
         if total > entry.max_message_bytes:
             return ("input.too_large", f"message of {total} bytes is over the sender's limit")
         return None
 
-    def _sign_and_store(
-        self, header: EnvelopeHeader, digest: str, received_at: dt.datetime
-    ) -> bytes:
+    def _sign_and_store(self, header: EnvelopeHeader, digest: str, received: dt.datetime) -> bytes:
         receipt = seal(
             Receipt(
                 message_id=header.message_id,
                 envelope_digest=digest,
                 part_digests=[p.sha256 for p in header.parts],
-                received_at=received_at,
+                received_at=received,
                 receiver=self.me,
                 sender=header.sender,
                 status="accepted",
