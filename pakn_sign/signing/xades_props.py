@@ -275,37 +275,64 @@ def _parse_time(text: str | None, where: str) -> dt.datetime:
     return value
 
 
-def _first(el: etree._Element, tag: str) -> etree._Element | None:
-    """``el.find(tag)`` for a plain child tag, filtered in C (a third of find's cost)."""
-    return next(el.iterchildren(tag), None)
+def _kids(el: etree._Element) -> dict[str, list[etree._Element]]:
+    """The element children of ``el`` by tag, each list in document order: one pass.
+
+    ``iterchildren(tag)`` builds a tag matcher per call (~8K instructions); reading a
+    property's few children once and picking from this map costs a fraction of that.
+    Comments and PIs (non-string tags) never match a property name, as with ``find``.
+    """
+    out: dict[str, list[etree._Element]] = {}
+    for child in el:
+        tag = child.tag
+        if type(tag) is str:
+            bucket = out.get(tag)
+            if bucket is None:
+                out[tag] = [child]
+            else:
+                bucket.append(child)
+    return out
 
 
-def _all(el: etree._Element, tag: str) -> list[etree._Element]:
-    """``el.findall(tag)`` for a plain child tag."""
-    return list(el.iterchildren(tag))
+_NONE: list[etree._Element] = []
 
 
-def _grandchildren(el: etree._Element, tag: str, sub: str) -> list[etree._Element]:
+def _first(kids: dict[str, list[etree._Element]], tag: str) -> etree._Element | None:
+    """``el.find(tag)`` for a plain child tag, from :func:`_kids`."""
+    found = kids.get(tag)
+    return found[0] if found else None
+
+
+def _all(kids: dict[str, list[etree._Element]], tag: str) -> list[etree._Element]:
+    """``el.findall(tag)`` for a plain child tag, from :func:`_kids`."""
+    return kids.get(tag, _NONE)
+
+
+def _grandchildren(
+    kids: dict[str, list[etree._Element]], tag: str, sub: str
+) -> list[etree._Element]:
     """``el.findall(f"{tag}/{sub}")``: every ``sub`` child of every ``tag`` child, in order."""
-    return [g for c in el.iterchildren(tag) for g in c.iterchildren(sub)]
+    return [g for c in kids.get(tag, _NONE) for g in _kids(c).get(sub, _NONE)]
 
 
 def _parse_cert(cert_el: etree._Element, *, v2: bool) -> CertRef:
     where = "xades:SigningCertificate/Cert"
-    cd = _first(cert_el, _X + "CertDigest")
+    cert_kids = _kids(cert_el)
+    cd = _first(cert_kids, _X + "CertDigest")
     if cd is None:
         raise InvalidInput("xades:Cert without CertDigest", location=where)
-    dm = _first(cd, _DS + "DigestMethod")
-    dv = _first(cd, _DS + "DigestValue")
+    cd_kids = _kids(cd)
+    dm = _first(cd_kids, _DS + "DigestMethod")
+    dv = _first(cd_kids, _DS + "DigestValue")
     if dm is None or dv is None:
         raise InvalidInput("CertDigest needs DigestMethod and DigestValue", location=where)
     alg = DigestAlgorithm.from_uri(dm.get("Algorithm", ""))
     digest = _unb64(dv.text, where + "/CertDigest")
     if v2:
-        isv2 = _first(cert_el, _X + "IssuerSerialV2")
+        isv2 = _first(cert_kids, _X + "IssuerSerialV2")
         der = None if isv2 is None else _unb64(isv2.text, where + "/IssuerSerialV2")
         return CertRef(alg, digest, issuer_serial_v2=der)
-    isr = _first(cert_el, _X + "IssuerSerial")
+    isr = _first(cert_kids, _X + "IssuerSerial")
     if isr is None:
         return CertRef(alg, digest)
     name = isr.findtext(_DS + "X509IssuerName")
@@ -321,27 +348,33 @@ def parse_signed_properties(sp: etree._Element) -> SignedProps:
     """Read a ``xades:SignedProperties`` element (already covered by a verified Reference)."""
     if sp.tag != _X + "SignedProperties":
         raise InvalidInput(f"expected xades:SignedProperties, found {sp.tag}")
-    ssp = _first(sp, _X + "SignedSignatureProperties")
+    sp_kids = _kids(sp)
+    ssp = _first(sp_kids, _X + "SignedSignatureProperties")
     signing_time: dt.datetime | None = None
     refs: list[CertRef] = []
     v2 = False
     roles: list[str] = []
     if ssp is not None:
-        st = _all(ssp, _X + "SigningTime")
+        ssp_kids = _kids(ssp)
+        st = _all(ssp_kids, _X + "SigningTime")
         if len(st) > 1:
             raise InvalidInput("more than one SigningTime", location="xades:SigningTime")
         if st:
             signing_time = _parse_time(st[0].text, "xades:SigningTime")
-        scs = _all(ssp, _X + "SigningCertificateV2") + _all(ssp, _X + "SigningCertificate")
+        scs = _all(ssp_kids, _X + "SigningCertificateV2") + _all(
+            ssp_kids, _X + "SigningCertificate"
+        )
         if len(scs) > 1:
             raise InvalidInput(
                 "more than one SigningCertificate(V2) property", location="xades:SigningCertificate"
             )
         if scs:
             v2 = scs[0].tag == _X + "SigningCertificateV2"
-            refs = [_parse_cert(c, v2=v2) for c in scs[0].iterchildren(_X + "Cert")]
-        for role_prop in _all(ssp, _X + "SignerRoleV2") + _all(ssp, _X + "SignerRole"):
-            for claimed in _grandchildren(role_prop, _X + "ClaimedRoles", _X + "ClaimedRole"):
+            refs = [_parse_cert(c, v2=v2) for c in _all(_kids(scs[0]), _X + "Cert")]
+        for role_prop in _all(ssp_kids, _X + "SignerRoleV2") + _all(ssp_kids, _X + "SignerRole"):
+            for claimed in _grandchildren(
+                _kids(role_prop), _X + "ClaimedRoles", _X + "ClaimedRole"
+            ):
                 if len(claimed):
                     raise UnsupportedFeature(
                         "structured ClaimedRole content is not supported",
@@ -349,8 +382,8 @@ def parse_signed_properties(sp: etree._Element) -> SignedProps:
                     )
                 roles.append((claimed.text or "").strip())
     formats = []
-    for dof in _grandchildren(sp, _X + "SignedDataObjectProperties", _X + "DataObjectFormat"):
-        mime = _first(dof, _X + "MimeType")
+    for dof in _grandchildren(sp_kids, _X + "SignedDataObjectProperties", _X + "DataObjectFormat"):
+        mime = _first(_kids(dof), _X + "MimeType")
         formats.append(
             (dof.get("ObjectReference", ""), None if mime is None else (mime.text or ""))
         )
@@ -366,7 +399,7 @@ def parse_signed_properties(sp: etree._Element) -> SignedProps:
 
 def parse_unsigned_properties(qp: etree._Element) -> UnsignedProps:
     """Read the unsigned signature properties pakn_sign uses from ``QualifyingProperties``."""
-    usps = _grandchildren(qp, _X + "UnsignedProperties", _X + "UnsignedSignatureProperties")
+    usps = _grandchildren(_kids(qp), _X + "UnsignedProperties", _X + "UnsignedSignatureProperties")
     if not usps:
         return UnsignedProps()
     usp = usps[0]
