@@ -8,6 +8,7 @@ value; everything else falls through to the strict code. Each test compares the 
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -144,3 +145,13 @@ def test_attack_noncanonical_base64url_refused_with_fast_path(text: str) -> None
     assert _b64_outcome(lambda t: _b64url(t, "/w")[0], text) == expected
     if text not in ("QQ", "QUI"):  # the canonical ones
         assert expected[0] == "error"
+
+
+@pytest.mark.parametrize("tail_len", [2, 3])
+def test_b64url_fast_path_checks_every_possible_last_quantum(tail_len: int) -> None:
+    """The fast path re-encodes only the last partial quantum: every 2- and 3-character tail
+    after a full group is accepted or refused exactly as the strict decoder does."""
+    for tail in itertools.product(_URL, repeat=tail_len):
+        text = "QUJD" + "".join(tail)
+        fast = _b64_outcome(lambda t: _b64url(t, "/w")[0], text)
+        assert fast == _b64_outcome(lambda t: b64url_decode(t, where="/w"), text), text
