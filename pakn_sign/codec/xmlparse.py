@@ -45,6 +45,18 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _parser() -> etree.XMLParser:
+    # One parser per thread (lxml parsers must not be shared between threads); a new
+    # one per call cost a parser context each time. Parsers hold no state between parses.
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = _new_parser()
+    return parser
+
+
+_PARSERS = threading.local()
+
+
+def _new_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,

@@ -8,21 +8,21 @@ and ignores other properties, which it never reports as checked.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import functools
-import hashlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 
-from asn1crypto import tsp as a_tsp
-from asn1crypto import x509 as a_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from ..errors import InvalidInput, UnsupportedFeature
 from .algorithms import DigestAlgorithm
+from .xades_certref import (
+    CertRef,
+    cert_ref_matches,
+    certificate_facts,
+    issuer_serial_v2,
+)
 from .xmldsig_types import b64decode_strict
 
 __all__ = [
@@ -55,20 +55,6 @@ _DS = "{" + DS_NS + "}"
 
 
 @dataclass(frozen=True, slots=True)
-class CertRef:
-    """One ``xades:Cert`` of SigningCertificate(V2): a digest plus an optional issuer/serial."""
-
-    digest_algorithm: DigestAlgorithm
-    digest: bytes
-    issuer_serial_v2: bytes | None = None
-    """DER ``IssuerSerial`` (RFC 5035) from ``IssuerSerialV2``."""
-    issuer_name: str | None = None
-    """``X509IssuerName`` text from the V1 ``IssuerSerial`` (legacy, never checked by string)."""
-    serial: int | None = None
-    """``X509SerialNumber`` from the V1 ``IssuerSerial``."""
-
-
-@dataclass(frozen=True, slots=True)
 class SignedProps:
     """The signed qualifying properties pakn_sign reads."""
 
@@ -95,10 +81,6 @@ class UnsignedProps:
     """DER OCSPResponses from RevocationValues/OCSPValues."""
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _unb64(text: str | None, where: str) -> bytes:
     try:
         return b64decode_strict(text, what=where)
@@ -109,45 +91,6 @@ def _unb64(text: str | None, where: str) -> bytes:
 def xml_datetime(value: dt.datetime) -> str:
     """xs:dateTime in UTC with ``Z`` (EN 319 132-1 §5.2.1 SigningTime)."""
     return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-
-
-def issuer_serial_v2(cert: x509.Certificate) -> bytes:
-    """DER ``IssuerSerial`` of RFC 5035 (EN 319 132-1 §5.2.2.2 IssuerSerialV2)."""
-    issuer = a_x509.Name.load(cert.issuer.public_bytes())
-    value = a_tsp.IssuerSerial(
-        {
-            "issuer": a_x509.GeneralNames([a_x509.GeneralName("directory_name", issuer)]),
-            "serial_number": cert.serial_number,
-        }
-    )
-    return bytes(value.dump())
-
-
-@functools.lru_cache(maxsize=1024)
-def cert_ref_matches(ref: CertRef, cert: x509.Certificate) -> bool:
-    """True iff ``ref`` names ``cert``: the digest, and the issuer/serial when present.
-
-    EN 319 132-1 §5.2.2.2: the digest identifies the certificate; IssuerSerialV2 is a hint
-    that must not contradict it. The V1 ``X509IssuerName`` string is not compared (DN string
-    forms differ between implementations); its serial number is.
-    """
-    der = cert.public_bytes(serialization.Encoding.DER)
-    if hashlib.new(ref.digest_algorithm.hashlib_name, der).digest() != ref.digest:
-        return False
-    if ref.issuer_serial_v2 is not None:
-        try:
-            got = a_tsp.IssuerSerial.load(ref.issuer_serial_v2)
-            ok_serial = int(got["serial_number"].native) == cert.serial_number
-            names = [g.chosen for g in got["issuer"] if g.name == "directory_name"]
-            der = cert.issuer.public_bytes()
-            # Byte-equal names match at once; otherwise RFC 5280 §7.1 comparison (slow).
-            ok_issuer = any(n.untag().dump() == der for n in names) or any(
-                n.hashable == a_x509.Name.load(der).hashable for n in names
-            )
-        except (ValueError, TypeError):
-            return False
-        return ok_serial and ok_issuer
-    return ref.serial is None or ref.serial == cert.serial_number
 
 
 def build_qualifying_properties(
@@ -240,14 +183,6 @@ _QP_TEMPLATE = (
     "</xades:SignedDataObjectProperties></xades:SignedProperties>"
     "</xades:QualifyingProperties>"
 )
-
-
-@functools.lru_cache(maxsize=64)
-def certificate_facts(cert: x509.Certificate, digest: DigestAlgorithm) -> tuple[str, str]:
-    """Base64 of the certificate's digest and of its DER IssuerSerialV2 (cached per cert)."""
-    # Signers sign many documents with one certificate: compute its digest once.
-    der = cert.public_bytes(serialization.Encoding.DER)
-    return _b64(hashlib.new(digest.hashlib_name, der).digest()), _b64(issuer_serial_v2(cert))
 
 
 def unsigned_signature_properties(qp: etree._Element) -> etree._Element:

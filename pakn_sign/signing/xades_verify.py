@@ -49,6 +49,9 @@ __all__ = [
 
 _X = "{" + XADES_NS + "}"
 _FORMAT = "FORMAT_FAILURE"
+_DS_OBJECT = "{http://www.w3.org/2000/09/xmldsig#}Object"
+_QP = _X + "QualifyingProperties"
+_SP = _X + "SignedProperties"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +89,8 @@ class CheckedXAdES:
 
 def _qualifying_properties(sig_el: etree._Element) -> etree._Element:
     sig_id = sig_el.get("Id")
-    found = [
-        qp
-        for obj in sig_el.iterchildren("{http://www.w3.org/2000/09/xmldsig#}Object")
-        for qp in obj.iterchildren(_X + "QualifyingProperties")
-    ]
+    # Plain child loops: an iterchildren(tag) matcher costs more than these few children.
+    found = [qp for obj in sig_el if obj.tag == _DS_OBJECT for qp in obj if qp.tag == _QP]
     if len(found) != 1:
         raise InvalidSignature(
             f"expected one xades:QualifyingProperties in the signature, found {len(found)}",
@@ -135,7 +135,7 @@ def verify_xades_core(
         min_rsa_bits=min_rsa_bits,
     )
     qp = _qualifying_properties(sig_el)
-    sp_elements = list(qp.iterchildren(_X + "SignedProperties"))
+    sp_elements = [child for child in qp if child.tag == _SP]
     refs = [r for r in verified.references if len(sp_elements) == 1 and r.element is sp_elements[0]]
     if len(refs) != 1:
         raise InvalidSignature(

@@ -254,18 +254,23 @@ def _cache_key(
     extra_crls: Sequence[bytes],
     extra_ocsps: Sequence[bytes],
 ) -> tuple[Any, ...]:
-    def digest(items: Sequence[bytes]) -> tuple[bytes, ...]:
-        return tuple(hashlib.sha256(b).digest() for b in items)
-
+    # The instant as an aware UTC datetime: equal keys mean equal instants, as with the UTC
+    # ISO text this replaced (no formatting per call). Not the caller's datetime itself:
+    # two datetimes sharing a zone compare by wall time, ignoring ``fold``.
     return (
         _DIGESTS(leaf),
-        tuple(_DIGESTS(c) for c in candidates),
+        tuple(map(_DIGESTS, candidates)),
         policy.fingerprint,
-        moment.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        moment if moment.tzinfo is dt.UTC else moment.astimezone(dt.UTC),
         purpose,
-        digest(list(extra_crls)),
-        digest(list(extra_ocsps)),
+        _digests(extra_crls),
+        _digests(extra_ocsps),
     )
+
+
+def _digests(items: Sequence[bytes]) -> tuple[bytes, ...]:
+    # Most signatures carry no revocation data: no hashing, one shared empty tuple.
+    return tuple(hashlib.sha256(b).digest() for b in items) if items else ()
 
 
 def validate_chain(
