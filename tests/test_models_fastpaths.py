@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from strategies import documents
 
 from pakn_sign.codec.jsoncodec import from_canonical_json, from_json, to_json
 from pakn_sign.errors import InvalidInput, SchemaError
 from pakn_sign.models import Answer, DocumentRef, Official
+from pakn_sign.models._base import CleanText, nfc_line, nfc_text
 from pakn_sign.models.identifiers import _FAST_DOC_ID, _checked
 from pakn_sign.models.settings import OrganIdMode
 
@@ -133,3 +135,60 @@ def test_from_canonical_json_round_trips_every_kind(doc: Any) -> None:
     assert from_canonical_json(data) == from_json(data) == doc
     for v in _variants(doc)[1:6]:
         assert _outcome(from_canonical_json, v) == _outcome(from_json, v)
+
+
+# The text types as they were declared before ``CleanText`` (pydantic's length checks).
+class _Old(BaseModel):
+    model_config = ConfigDict(strict=True)
+    name: Annotated[str, AfterValidator(nfc_line), Field(min_length=1, max_length=5)]
+    text: Annotated[str, AfterValidator(nfc_text), Field(min_length=1, max_length=6)]
+    file: Annotated[
+        str,
+        Field(pattern=r"^[^/\\]+$"),
+        AfterValidator(nfc_line),
+        Field(min_length=1, max_length=5),
+    ]
+
+
+class _New(BaseModel):
+    model_config = ConfigDict(strict=True)
+    name: Annotated[str, CleanText(single_line=True, max_length=5)]
+    text: Annotated[str, CleanText(single_line=False, max_length=6)]
+    file: Annotated[str, Field(pattern=r"^[^/\\]+$"), CleanText(single_line=True, max_length=5)]
+
+
+def _errors(model: type[BaseModel], value: Any) -> Any:
+    try:
+        return model.model_validate({"name": value, "text": value, "file": value}).model_dump()
+    except ValidationError as exc:  # exceptions in ctx compare by identity: compare their text
+        return [
+            {**e, "ctx": {k: repr(v) for k, v in (e.get("ctx") or {}).items()}}
+            for e in exc.errors(include_url=False)
+        ]
+
+
+_TEXT_ALPHABET = "ae\u0301\u1ec7 \t\n\r\x00\x1f\x7f\x85\xa0\u2028\ufeff\ufffe\ud800/"
+
+
+@settings(max_examples=800, deadline=None)
+@given(value=st.text(alphabet=_TEXT_ALPHABET, max_size=9) | st.integers(0, 1))
+def test_clean_text_decides_and_words_errors_as_pydantic_constraints(value: Any) -> None:
+    """Same values, same errors (type, location, message, input, context) as the
+    ``AfterValidator`` + ``Field(min_length, max_length)`` declaration it replaces."""
+    assert _errors(_New, value) == _errors(_Old, value)
+
+
+def test_clean_text_keeps_the_json_schema_lengths() -> None:
+    assert _New.model_json_schema()["properties"] == _Old.model_json_schema()["properties"]
+
+
+def test_printable_screen_covers_every_refused_code_point() -> None:
+    # _clean_text accepts short single lines on str.isprintable alone: it must be False for
+    # every code point the regex refuses and for the line breaks (exhaustive).
+    from pakn_sign.models._base import _FORBIDDEN
+
+    printable = [
+        cp for cp in range(0x110000) if _FORBIDDEN.match(chr(cp)) and chr(cp).isprintable()
+    ]
+    assert printable == []
+    assert not any(c.isprintable() for c in "\t\n\r")

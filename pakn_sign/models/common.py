@@ -12,9 +12,9 @@ import enum
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from ._base import Line, Name, Sha256Hex, WireModel, document_digest, nfc_line
+from ._base import CleanText, Line, Name, Sha256Hex, WireModel, document_digest
 from .identifiers import DocumentId
 
 __all__ = [
@@ -49,9 +49,7 @@ TaxCode = Annotated[
     str,
     Field(pattern=r"^[0-9]{10}(-[0-9]{3})?$", description="Mã số thuế (MST): 10 or 10-3 digits"),
 ]
-FileName = Annotated[
-    str, Field(pattern=r"^[^/\\]+$"), AfterValidator(nfc_line), Field(min_length=1, max_length=255)
-]
+FileName = Annotated[str, Field(pattern=r"^[^/\\]+$"), CleanText(single_line=True, max_length=255)]
 
 
 class Channel(enum.StrEnum):
