@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from transport_helpers import MINISTRY, VPCP, MutableClock, make_mesh, signed_directory
 
-from pakn_sign.errors import ReceiptError, Rejected
+from pakn_sign.errors import DeliveryError, ReceiptError, Rejected
 from pakn_sign.signing.b64 import b64url_decode, b64url_encode
 from pakn_sign.transport.receiver import RECEIPT_TYP, ChunkReader
 from pakn_sign.transport.sealing import cert_sha256, open_sealed, seal
@@ -405,3 +405,21 @@ def test_attack_concurrent_duplicates_never_process_one_message_twice_at_once(me
     assert asyncio.run(main()) == [True, True, True]
     assert peak[0] == 1
     assert rx._locks == {}
+
+
+@pytest.mark.parametrize("length", [b"1099511627776", b"0", b"12abc"], ids=["1TB", "zero", "nan"])
+def test_attack_pull_answer_header_length_checked_before_reading(pull_mesh, length: bytes) -> None:  # type: ignore[no-untyped-def]
+    """The hub's Pakn-Header-Length is bounded by the receiver's header limit before a byte
+    is buffered (as the push route does); a malformed one is a DeliveryError, not a crash."""
+    hub, agency = pull_mesh.nodes[VPCP], pull_mesh.nodes[MINISTRY]
+
+    async def liar(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send(
+            {"type": "http.response.start", "status": 200,
+             "headers": [(b"pakn-header-length", length), (b"content-type", b"x")]}
+        )  # fmt: skip
+        await send({"type": "http.response.body", "body": b"h" * 300_000})
+
+    hub.app = liar
+    with pytest.raises(DeliveryError, match="header length"):
+        asyncio.run(agency.pull_once(VPCP))

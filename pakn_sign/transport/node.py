@@ -160,8 +160,15 @@ class Node:
                     return False
                 if resp.status_code != 200:
                     raise DeliveryError(f"pull from {hub}: HTTP {resp.status_code}")
+                size = resp.headers.get("pakn-header-length", "")
+                # Bounded before a byte is read, as the push route bounds it (server.py).
+                if (
+                    not (size.isascii() and size.isdigit())
+                    or not 0 < int(size) <= self.receiver.max_header_bytes
+                ):
+                    raise DeliveryError(f"pull from {hub}: bad header length {size[:20]!r}")
                 reader = ChunkReader(resp.aiter_raw())
-                header = await reader.read_exact(int(resp.headers["pakn-header-length"]))
+                header = await reader.read_exact(int(size))
                 outcome = await self.receiver.receive(header, reader)
             ack = await client.post(base + "/v1/pull/ack", content=outcome.receipt)
         except httpx.HTTPError as exc:
