@@ -108,12 +108,28 @@ def _key_values(kv: etree._Element) -> list[PublicKey]:
     return keys
 
 
+_DER_OF_TEXT: dict[str, bytes] = {}
+"""X509Certificate text -> its strictly decoded DER. Signers send the same chain with every
+document; the same text always decodes to the same bytes (a refusal raises, never stored),
+and handing back the same ``bytes`` object keeps its hash for the DER-keyed caches below."""
+
+
+def _cert_der(text: str | None) -> bytes:
+    der = _DER_OF_TEXT.get(text) if text else None
+    if der is None:
+        der = b64decode_strict(text, what="X509Certificate")
+        if len(_DER_OF_TEXT) >= 512:
+            _DER_OF_TEXT.clear()
+        _DER_OF_TEXT[text or ""] = der
+    return der
+
+
 def _x509_data(data: etree._Element, certs: list[bytes], crls: list[bytes]) -> None:
     for child in data:
         if child.tag == DS + "X509Certificate":
             if len(child):
                 raise InvalidInput("X509Certificate has child nodes", code="xmldsig.keyinfo")
-            certs.append(b64decode_strict(child.text, what="X509Certificate"))
+            certs.append(_cert_der(child.text))
         elif child.tag == DS + "X509CRL":
             crls.append(b64decode_strict(child.text, what="X509CRL"))
         # X509IssuerSerial, X509SKI, X509SubjectName, dsig11:X509Digest only *name* a
