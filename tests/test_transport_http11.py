@@ -521,3 +521,50 @@ def test_attack_endpoint_scheme_spelling_never_turns_tls_verification_off(
 
     asyncio.run(main())
     assert got == []
+
+
+@pytest.mark.parametrize("declared", [10, 30], ids=["body-longer", "body-shorter"])
+def test_attack_body_not_matching_its_content_length_is_never_sent_as_framed(
+    pki: TestPKI, declared: int
+) -> None:
+    """A part file that changed on disk after it was frozen: the body no longer matches the
+    Content-Length. Longer: the excess would be parsed by the server as a second request on
+    the connection (request smuggling); shorter: the server would wait for the rest. Both
+    fail at once as a LocalProtocolError and the connection is dropped."""
+    requests: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                requests.append(await reader.readuntil(b"\r\n\r\n"))
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+        writer.close()
+
+    async def main() -> None:
+        server = await _serve(pki, handler)
+        t = _client(pki, timeout=5.0)
+        body = b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n"[:20].ljust(20, b"-")
+        smuggle = b"1234567890GET /v1/health HTTP/1.1\r\nHost: a\r\n\r\n"
+
+        async def stream() -> AsyncIterator[bytes]:
+            yield body[:10]
+            yield smuggle[10:] if declared == 10 else body[10:]
+
+        request = httpx.Request(
+            "POST",
+            f"https://127.0.0.1:{_port(server)}/v1/messages",
+            content=stream(),
+            headers={"content-length": str(declared)},
+        )
+        try:
+            async with asyncio.timeout(2):
+                with pytest.raises(httpx.LocalProtocolError):
+                    await t.handle_async_request(request)
+            await asyncio.sleep(0.1)
+        finally:
+            await t.aclose()
+            server.close()
+
+    asyncio.run(main())
+    assert len(requests) <= 1  # never a second, smuggled request

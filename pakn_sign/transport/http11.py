@@ -122,15 +122,23 @@ class LeanTransport(httpx.AsyncBaseTransport):
         head.append(b"\r\n")
         # Small pieces go out together (one TLS record and send for a small message).
         pending, size = [b"".join(head)], 0
+        # The body must match its Content-Length exactly (a part file changed on disk): more
+        # would reach the server as a second request on this connection (RFC 9112 §11.2).
+        left = int(request.headers.get("content-length", "0"))
         try:
             stream = request.stream
             assert isinstance(stream, AsyncIterable)
             async for chunk in stream:
+                left -= len(chunk)
+                if left < 0:
+                    raise httpx.LocalProtocolError("body longer than its Content-Length")
                 pending.append(chunk)
                 size += len(chunk)
                 if size >= _COALESCE:
                     await self._write(conn, pending)
                     pending, size = [], 0
+            if left:
+                raise httpx.LocalProtocolError("body shorter than its Content-Length")
             await self._write(conn, pending)
             async with asyncio.timeout(self._timeout):
                 return await self._read_response(conn.reader, request.method)
