@@ -423,3 +423,25 @@ def test_attack_pull_answer_header_length_checked_before_reading(pull_mesh, leng
     hub.app = liar
     with pytest.raises(DeliveryError, match="header length"):
         asyncio.run(agency.pull_once(VPCP))
+
+
+def test_attack_foreign_receipt_on_get_does_not_block_delivery(mesh) -> None:  # type: ignore[no-untyped-def]
+    """The receipt GET is by message id alone: a stored receipt that does not bind our
+    message (another sender's message under the same id, or any wrong answer) is no answer;
+    the sender POSTs its message (dedup there is on (sender, id)) instead of failing every
+    retry until the message is dead."""
+    node = mesh.nodes[VPCP]
+    other = _send(mesh, b"other")
+    assert asyncio.run(node.sender.deliver_one(other)) is OutboxState.ACKNOWLEDGED
+    foreign = node.store.outbox(other.message_id).receipt
+    rec = _send(mesh)
+    node.store.mark_sending(rec.message_id, NOW)
+    node.store.retry_later(rec.message_id, next_attempt_at=NOW, error="lost", now=NOW)
+
+    async def wrong(endpoint: str, message_id: str) -> bytes:
+        return foreign
+
+    node.http.get_receipt = wrong
+    again = node.store.outbox(rec.message_id)
+    assert again.attempts == 1
+    assert asyncio.run(node.sender.deliver_one(again)) is OutboxState.ACKNOWLEDGED

@@ -27,20 +27,21 @@ from ..errors import (
     PaknSignError,
     ReceiptError,
     Rejected,
-    VerificationError,
 )
 from ..signing.signers import Signer
 from .backoff import RetryPolicy
 from .directory import Directory
 from .faults import FaultInjector
 from .ids import uuid7
-from .receiver import ENVELOPE_TYP, RECEIPT_TYP
-from .sealing import open_sealed, seal
+from .receipts import binds as _binds
+from .receipts import verify_receipt
+from .receiver import ENVELOPE_TYP
+from .sealing import seal
 from .spool import INLINE_MAX_MESSAGE, INLINE_MAX_PART, Spool
 from .states import OutboxState
 from .store import OutboxRecord, PartRef, Store
 from .store_worker import StoreWorker, run_store
-from .wire import EnvelopeHeader, PartInfo, Receipt, ReplyRef, TraceEntry
+from .wire import EnvelopeHeader, PartInfo, ReplyRef, TraceEntry
 
 __all__ = ["OutgoingPart", "Sender", "Transport", "verify_receipt"]
 
@@ -87,46 +88,6 @@ def _small_bytes(data: bytes | Path, room: int) -> bytes | None:
     with data.open("rb") as fh:
         head = fh.read(limit + 1)
     return head if len(head) <= limit else None
-
-
-def verify_receipt(
-    receipt: bytes,
-    rec: OutboxRecord,
-    *,
-    me: str,
-    pins: Sequence[str],
-    header: EnvelopeHeader | None = None,
-) -> Receipt:
-    """Check a receipt binds exactly our message; raise ``ReceiptError`` or ``Rejected``.
-
-    Without ``header`` the part digests and recipient come from ``rec`` (the outbox froze
-    them from the same manifest it signed), so no attempt re-decodes our own header.
-    """
-    try:
-        opened = open_sealed(receipt, Receipt, typ=RECEIPT_TYP, pinned=pins)
-    except (VerificationError, PaknSignError) as exc:
-        raise ReceiptError(f"receipt for {rec.message_id} does not verify: {exc}") from exc
-    r = opened.model
-    expected = (
-        rec.message_id,
-        rec.envelope_digest,
-        [p.sha256 for p in (header.parts if header is not None else rec.parts)],
-        header.recipient if header is not None else rec.recipient,
-        me,
-    )
-    found = (r.message_id, r.envelope_digest, r.part_digests, r.receiver, r.sender)
-    if expected != found:
-        raise ReceiptError(
-            f"receipt does not bind our message: expected {expected[:2]}, found {found[:2]}",
-            code="transport.receipt_mismatch",
-        )
-    if r.status == "rejected":
-        raise Rejected(
-            f"{r.receiver} refused {r.message_id}: [{r.error_code}] {r.error_message}",
-            code=r.error_code or "transport.rejected",
-            receipt=r,
-        )
-    return r
 
 
 @dataclass
@@ -272,8 +233,12 @@ class Sender:
         try:
             receipt = None
             if rec.attempts > 0:
-                # A lost response must not force a resend of the payload: ask first.
+                # A lost response must not force a resend of the payload: ask first. The GET
+                # is by id alone: a receipt not binding our message is no answer (the POST's
+                # dedup is on (sender, id)), or a foreign one would fail every retry.
                 receipt = await self.transport.get_receipt(endpoint, rec.message_id)
+                if receipt is not None and not _binds(receipt, rec, self.me, pins):
+                    receipt = None
             if receipt is None:
                 _, receipt = await self.transport.post_message(
                     endpoint, rec.header, rec.parts, self.faults
