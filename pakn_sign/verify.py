@@ -14,6 +14,8 @@ The format follows the first bytes: ``<`` XML (XAdES, :mod:`pakn_sign.verify_xad
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -206,9 +208,16 @@ def inspect(data: bytes, *, policy: TrustPolicy, at: dt.datetime | None = None) 
 def _verify_xml(
     data: bytes, *, policy: TrustPolicy, expect: type[Any] | None, at: dt.datetime
 ) -> VerificationResult:
+    return _xml_verifier()(data, policy=policy, expect=expect, at=at)
+
+
+@functools.cache
+def _xml_verifier() -> Callable[..., VerificationResult]:
+    # Imported on first use (verify_xades imports this module); a function-level import
+    # statement costs ~12K instructions on every call.
     from .verify_xades import verify_xades
 
-    return verify_xades(data, policy=policy, expect=expect, at=at)
+    return verify_xades
 
 
 def _inspect_xml(data: bytes, *, policy: TrustPolicy, at: dt.datetime) -> ValidationReport:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from lxml import etree
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from ..errors import InvalidInput, SchemaError
@@ -364,8 +364,6 @@ def decode_model(
     Raises:
         SchemaError: the model refused a value; located by line and element path.
     """
-    from pydantic import ValidationError
-
     root = Node(el)
     obj = _decode_fields(el, model_plan(cls, implied), root)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from lxml import etree
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from ._xmlmap import scalar_value
@@ -96,8 +96,6 @@ def decode_model_quick(
 ) -> BaseModel | None:
     """:func:`decode_model` without error locations: the model, or ``None`` for anything
     :func:`decode_model` would refuse (and possibly for more; callers then run it)."""
-    from pydantic import ValidationError
-
     try:
         obj = _quick_fields(el, model_plan(cls, implied))
         return cls.model_validate_json(to_json(obj))
