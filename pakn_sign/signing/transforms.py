@@ -9,6 +9,7 @@ are built from, and none is needed to sign a PAKN document.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from lxml import etree
@@ -26,6 +27,7 @@ __all__ = [
     "XSLT",
     "TransformPlan",
     "parse_transforms",
+    "plan_of_uris",
     "transform_uris",
 ]
 
@@ -105,26 +107,44 @@ def parse_transforms(transforms: etree._Element | None) -> TransformPlan:
         if t.tag != f"{{{DS_NS}}}Transform":
             raise InvalidInput(f"unexpected {t.tag!r} in ds:Transforms")
         uri = t.get("Algorithm")
-        if not uri:
-            raise InvalidInput("ds:Transform without an Algorithm")
-        if uri in FORBIDDEN_TRANSFORMS:
-            raise UnsupportedFeature(
-                f"transform {uri}: {FORBIDDEN_TRANSFORMS[uri]}", code="xmldsig.transform"
-            )
-        if c14n is not None:
-            # After C14N the data is an octet stream; a further transform would re-parse it.
-            raise UnsupportedFeature(f"transform {uri!r} after canonicalization")
-        if uri == ENVELOPED:
-            if enveloped or any(isinstance(c.tag, str) for c in t):
-                raise UnsupportedFeature("repeated or parameterised enveloped-signature")
-            enveloped = True
-            continue
-        c14n = C14NMethod.from_uri(uri)  # unknown URIs raise UnsupportedFeature here
-        if c14n.exclusive:
+        enveloped, c14n = _apply(uri, enveloped, c14n, any(isinstance(c.tag, str) for c in t))
+        if uri != ENVELOPED and c14n is not None and c14n.exclusive:
             prefixes = _prefix_list(t)
-        elif any(isinstance(c.tag, str) for c in t):
-            raise InvalidInput(f"unexpected parameters for transform {uri!r}")
     return TransformPlan(enveloped=enveloped, c14n=c14n, inclusive_prefixes=prefixes)
+
+
+def _apply(
+    uri: str | None, enveloped: bool, c14n: C14NMethod | None, params: bool
+) -> tuple[bool, C14NMethod | None]:
+    """One Transform (its Algorithm; ``params``: it has element children) after the others."""
+    if not uri:
+        raise InvalidInput("ds:Transform without an Algorithm")
+    if uri in FORBIDDEN_TRANSFORMS:
+        raise UnsupportedFeature(
+            f"transform {uri}: {FORBIDDEN_TRANSFORMS[uri]}", code="xmldsig.transform"
+        )
+    if c14n is not None:
+        # After C14N the data is an octet stream; a further transform would re-parse it.
+        raise UnsupportedFeature(f"transform {uri!r} after canonicalization")
+    if uri == ENVELOPED:
+        if enveloped or params:
+            raise UnsupportedFeature("repeated or parameterised enveloped-signature")
+        return True, None
+    method = C14NMethod.from_uri(uri)  # unknown URIs raise UnsupportedFeature here
+    if params and not method.exclusive:
+        raise InvalidInput(f"unexpected parameters for transform {uri!r}")
+    return enveloped, method
+
+
+@functools.lru_cache(maxsize=64)
+def plan_of_uris(uris: tuple[str, ...]) -> TransformPlan:
+    """:func:`parse_transforms` of a ds:Transforms whose Transform children are childless
+    elements with these Algorithm URIs, in order (same refusals, same messages)."""
+    enveloped = False
+    c14n: C14NMethod | None = None
+    for uri in uris:
+        enveloped, c14n = _apply(uri, enveloped, c14n, False)
+    return TransformPlan(enveloped=enveloped, c14n=c14n)
 
 
 def transform_uris(names: tuple[str, ...] | list[str]) -> list[str]:

@@ -19,31 +19,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from lxml import etree
 
-from ..errors import InvalidInput, InvalidSignature, PolicyViolation, UnsupportedFeature
+from ..errors import InvalidInput, InvalidSignature, PolicyViolation
 from .algorithms import (
     DigestAlgorithm,
-    PublicKey,
     SignatureAlgorithm,
-    key_type_of,
     verify_with_key,
 )
 from .c14n import C14NMethod, canonicalize
-from .transforms import EC_NS, parse_transforms
+from .transforms import EC_NS, parse_transforms, plan_of_uris
 from .xmldsig_keyinfo import parse_key_info
+from .xmldsig_keysel import KeyResolver, check_key, select_key
 from .xmldsig_refs import IdIndex, reference_input
 from .xmldsig_sigmethod import signature_method
+from .xmldsig_siquick import QuickReference, QuickSignedInfo, read_signed_info
 from .xmldsig_types import (
     DS,
-    KeyInfoData,
     VerifiedReference,
     VerifiedSignature,
     b64decode_strict,
@@ -51,8 +45,6 @@ from .xmldsig_types import (
 
 __all__ = ["KeyResolver", "verify_signature"]
 
-KeyResolver = Callable[[KeyInfoData], PublicKey | None]
-"""Maps what KeyInfo says to a public key the caller accepts, or ``None`` to refuse."""
 
 _MAX_REFERENCES = 64
 _LOCAL = threading.local()
@@ -104,102 +96,6 @@ def _reparse(canonical: bytes) -> etree._Element:
         raise InvalidInput(f"canonical SignedInfo does not parse: {exc}") from exc
 
 
-def _spki(key: PublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _leaf_certificate(info: KeyInfoData) -> x509.Certificate:
-    """The one certificate that issued none of the others (KeyInfo order is not fixed)."""
-    ders = info.certificates_der
-    index = _LEAF_INDEX.get(ders)
-    if index is None:
-        index = _leaf_index(ders, info.certificates)
-        if len(_LEAF_INDEX) >= 256:
-            _LEAF_INDEX.clear()
-        _LEAF_INDEX[ders] = index
-    return info.certificates[index]
-
-
-_LEAF_INDEX: dict[tuple[bytes, ...], int] = {}
-"""DERs -> leaf position: a function of the certificates alone, worked out once per chain
-(keyed by the DERs only: hashing the certificate objects as well cost more than the rest)."""
-
-
-def _leaf_index(ders: tuple[bytes, ...], certs: tuple[x509.Certificate, ...]) -> int:
-    # A refusal is raised, never stored. Duplicates count once (the last).
-    last = {der: i for i, der in enumerate(ders)}
-    unique = [certs[i] for i in last.values()]
-    leaves = [
-        i
-        for i in last.values()
-        if not any(o is not certs[i] and o.issuer == certs[i].subject for o in unique)
-    ]
-    if len(leaves) != 1:
-        raise InvalidInput(
-            f"cannot tell the signing certificate among {len(unique)} KeyInfo certificates",
-            code="xmldsig.keyinfo",
-        )
-    return leaves[0]
-
-
-def _select_key(
-    info: KeyInfoData, resolver: KeyResolver | None
-) -> tuple[PublicKey, x509.Certificate | None]:
-    if resolver is not None:
-        key = resolver(info)
-        if key is None:
-            raise UnsupportedFeature("no key accepted for this KeyInfo", code="xmldsig.no_key")
-        spki = _spki(key)
-        cert = next((c for c in info.certificates if _spki_of(c) == spki), None)
-        return key, cert
-    if not info.certificates:
-        raise UnsupportedFeature(
-            "KeyInfo has no X509Certificate; KeyValue, KeyName or X509 lookups need a key_resolver",
-            code="xmldsig.no_key",
-        )
-    leaf = _leaf_certificate(info)
-    leaf_key = _cert_key(leaf)
-    if not isinstance(leaf_key, PublicKey):
-        raise UnsupportedFeature(
-            f"certificate key type {type(leaf_key).__name__} is not supported",
-            code="xmldsig.key_type",
-        )
-    return leaf_key, leaf
-
-
-def _cert_key(cert: x509.Certificate) -> CertificatePublicKeyTypes:
-    # The certificate parsed, but its SubjectPublicKeyInfo is only read here: an unknown
-    # curve or a malformed key raises cryptography's errors, which must not escape.
-    try:
-        return cert.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise UnsupportedFeature(
-            f"KeyInfo certificate key cannot be loaded: {exc}", code="xmldsig.key_type"
-        ) from exc
-
-
-def _spki_of(cert: x509.Certificate) -> bytes:
-    return _cert_key(cert).public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _check_key(alg: SignatureAlgorithm, key: PublicKey, min_rsa_bits: int) -> None:
-    # CVE-2025-48994 class: the algorithm is bound to the key type before any crypto runs.
-    if key_type_of(key) is not alg.key_type:
-        raise InvalidSignature(
-            f"{alg.name} cannot verify with a {key_type_of(key).value} key",
-            sub_indication="SIG_CRYPTO_FAILURE",
-        )
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size < min_rsa_bits:
-        raise PolicyViolation(
-            f"RSA-{key.key_size} key; at least {min_rsa_bits} bits required",
-            sub_indication=_CRYPTO,
-        )
-
-
 def _c14n_of(cm: etree._Element) -> tuple[C14NMethod, tuple[str, ...]]:
     method = C14NMethod.from_uri(cm.get("Algorithm") or "")
     prefixes: tuple[str, ...] = ()
@@ -226,12 +122,43 @@ def _verify_reference(
     dv = _expect(parts, i + 1, "DigestValue", "ds:Reference")
     if len(parts) != i + 2 or len(_elements(dm)):
         raise InvalidInput("unexpected content in ds:Reference", code="xmldsig.structure")
-    digest_alg = DigestAlgorithm.from_uri(dm.get("Algorithm") or "")
+    return _digest_reference(
+        signature,
+        QuickReference(
+            ref.get("URI"),
+            ref.get("Type"),
+            ref.get("Id"),
+            None,
+            dm.get("Algorithm") or "",
+            _leaf_text(dv, "DigestValue"),
+        ),
+        transforms,
+        allowed_digests,
+        id_attributes,
+        index,
+    )
+
+
+def _digest_reference(
+    signature: etree._Element,
+    ref: QuickReference,
+    transforms: etree._Element | None,
+    allowed_digests: frozenset[DigestAlgorithm],
+    id_attributes: Sequence[str],
+    index: IdIndex | None,
+) -> VerifiedReference:
+    # The checks of one structurally sound Reference, in the order of ETSI EN 319 102-1
+    # §5.2.7 (digest algorithm, then the digest); ``transforms`` is the ds:Transforms
+    # element, else ``ref.transforms`` (URIs of childless Transforms) applies.
+    digest_alg = DigestAlgorithm.from_uri(ref.digest_method)
     if digest_alg not in allowed_digests:
         raise PolicyViolation(f"digest {digest_alg.name} is not allowed", sub_indication=_CRYPTO)
-    expected = b64decode_strict(_leaf_text(dv, "DigestValue"), what="DigestValue")
-    plan = parse_transforms(transforms)
-    uri = ref.get("URI")
+    expected = b64decode_strict(ref.digest_value, what="DigestValue")
+    if transforms is not None or ref.transforms is None:
+        plan = parse_transforms(transforms)
+    else:
+        plan = plan_of_uris(ref.transforms)
+    uri = ref.uri
     element, data = reference_input(signature, uri, plan, id_attributes, index)
     computed = getattr(hashlib, digest_alg.hashlib_name)(data).digest()
     if not hmac.compare_digest(computed, expected):
@@ -243,14 +170,61 @@ def _verify_reference(
     assert uri is not None
     return VerifiedReference(
         uri=uri,
-        type=ref.get("Type"),
-        id=ref.get("Id"),
+        type=ref.type,
+        id=ref.id,
         element=element,
         canonical=data,
         digest_algorithm=digest_alg,
         digest_value=computed,
         enveloped=plan.enveloped,
     )
+
+
+def _signed_info_tree(
+    signed_bytes: bytes, method: C14NMethod, allowed: frozenset[SignatureAlgorithm]
+) -> tuple[SignatureAlgorithm, list[etree._Element]]:
+    """Steps (2)-(3) on the re-parsed canonical SignedInfo: the algorithm and References."""
+    si = _reparse(signed_bytes)
+    parts = _elements(si)
+    if _expect(parts, 0, "CanonicalizationMethod", "SignedInfo").get("Algorithm") != method.uri:
+        raise InvalidInput(
+            "canonical SignedInfo differs from the original", code="xmldsig.structure"
+        )
+    # (3) SignatureMethod: refuse HMAC/DSA/truncation before looking at any key.
+    alg = signature_method(_expect(parts, 1, "SignatureMethod", "ds:SignedInfo"))
+    _check_method(alg, allowed)
+    refs = parts[2:]
+    _check_count(len(refs))
+    for r in refs:
+        _expect([r], 0, "Reference", "ds:SignedInfo")
+    return alg, refs
+
+
+def _signed_info_quick(
+    quick: QuickSignedInfo, method: C14NMethod, allowed: frozenset[SignatureAlgorithm]
+) -> tuple[SignatureAlgorithm, list[etree._Element], int]:
+    """Steps (2)-(3) from :func:`read_signed_info` (same checks, same order)."""
+    if quick.c14n_uri != method.uri:
+        raise InvalidInput(
+            "canonical SignedInfo differs from the original", code="xmldsig.structure"
+        )
+    _check_method(quick.algorithm, allowed)
+    _check_count(len(quick.references))
+    return quick.algorithm, [], len(quick.references)
+
+
+def _check_method(alg: SignatureAlgorithm, allowed: frozenset[SignatureAlgorithm]) -> None:
+    if alg not in allowed:
+        raise PolicyViolation(
+            f"signature algorithm {alg.name} is not allowed", sub_indication=_CRYPTO
+        )
+
+
+def _check_count(n: int) -> None:
+    if not n:
+        raise InvalidInput("ds:SignedInfo has no ds:Reference", code="xmldsig.structure")
+    if n > _MAX_REFERENCES:
+        raise InvalidInput(f"{n} references; limit {_MAX_REFERENCES}")
 
 
 def verify_signature(
@@ -308,46 +282,39 @@ def verify_signature(
     si_parts = _elements(signed_info)
     method, prefixes = _c14n_of(_expect(si_parts, 0, "CanonicalizationMethod", "ds:SignedInfo"))
     signed_bytes = canonicalize(signed_info, method, inclusive_prefixes=prefixes)
-    si = _reparse(signed_bytes)
-    parts = _elements(si)
-    if _expect(parts, 0, "CanonicalizationMethod", "SignedInfo").get("Algorithm") != method.uri:
-        raise InvalidInput(
-            "canonical SignedInfo differs from the original", code="xmldsig.structure"
-        )
-
-    # (3) SignatureMethod: refuse HMAC/DSA/truncation before looking at any key.
-    alg = signature_method(_expect(parts, 1, "SignatureMethod", "ds:SignedInfo"))
-    if alg not in allowed_algorithms:
-        raise PolicyViolation(
-            f"signature algorithm {alg.name} is not allowed", sub_indication=_CRYPTO
-        )
-    refs = parts[2:]
-    if not refs:
-        raise InvalidInput("ds:SignedInfo has no ds:Reference", code="xmldsig.structure")
-    if len(refs) > _MAX_REFERENCES:
-        raise InvalidInput(f"{len(refs)} references; limit {_MAX_REFERENCES}")
-    for r in refs:
-        _expect([r], 0, "Reference", "ds:SignedInfo")
-    if expected_references is not None and len(refs) != expected_references:
+    quick = read_signed_info(signed_bytes)
+    if quick is None:
+        alg, refs = _signed_info_tree(signed_bytes, method, allowed_algorithms)
+        count = len(refs)
+    else:  # the usual shape, read from the same canonical bytes (xmldsig_siquick)
+        alg, refs, count = _signed_info_quick(quick, method, allowed_algorithms)
+    if expected_references is not None and count != expected_references:
         raise InvalidSignature(
-            f"expected {expected_references} references, found {len(refs)}",
+            f"expected {expected_references} references, found {count}",
             sub_indication="FORMAT_FAILURE",
         )
 
     # (4) The key: never fetched; a resolver decides, else the KeyInfo leaf certificate.
     info = parse_key_info(key_info_el)
-    key, cert = _select_key(info, key_resolver)
-    _check_key(alg, key, min_rsa_bits)
+    key, cert = select_key(info, key_resolver)
+    check_key(alg, key, min_rsa_bits)
 
     # (5) References (ETSI EN 319 102-1 §5.2.7: HASH_FAILURE before SIG_CRYPTO_FAILURE).
+    uris = [r.get("URI") for r in refs] if quick is None else [r.uri for r in quick.references]
     index = (
         IdIndex(signature.getroottree(), id_attributes)
-        if any((r.get("URI") or "").startswith("#") for r in refs)
+        if any((u or "").startswith("#") for u in uris)
         else None
     )
-    verified = tuple(
-        _verify_reference(signature, r, allowed_digests, id_attributes, index) for r in refs
-    )
+    if quick is None:
+        verified = tuple(
+            _verify_reference(signature, r, allowed_digests, id_attributes, index) for r in refs
+        )
+    else:
+        verified = tuple(
+            _digest_reference(signature, r, None, allowed_digests, id_attributes, index)
+            for r in quick.references
+        )
 
     # (6) The SignatureValue over the canonical SignedInfo bytes.
     if not verify_with_key(key, sig_value, signed_bytes, alg):
