@@ -207,3 +207,48 @@ def test_attack_failed_savepoint_rollback_does_not_commit_half_a_call(tmp_path: 
     store.close()
     assert not _committed(path, "half")
     assert _committed(path, "after")
+
+
+def test_attack_outcomes_after_a_rolled_back_batch_match_what_is_committed(
+    tmp_path: Path,
+) -> None:
+    """SQLite rolls the whole shared transaction back (I/O error, full disk) in the middle of
+    a batch: every caller is told exactly what is durable. A call after the rollback used to
+    run in a fresh transaction, commit, and still be reported failed (a submit retried by
+    the application then queues the message twice)."""
+    import threading
+
+    path = tmp_path / "b.db"
+    store = SQLiteStore(path)
+    worker = StoreWorker(store)
+    gate = threading.Event()
+
+    def rolled_back() -> None:
+        with store._tx() as cur:
+            cur.execute("ROLLBACK")  # what SQLite does itself on SQLITE_FULL / SQLITE_IOERR
+            raise sqlite3.OperationalError("database or disk is full")
+
+    async def main() -> list[object]:
+        blocker = asyncio.ensure_future(worker.run(gate.wait))
+        await asyncio.sleep(0.05)  # the worker is inside the first batch; queue one more
+        calls = [
+            worker.run(_insert, store, "before"),
+            worker.run(rolled_back),
+            worker.run(_insert, store, "after"),
+        ]
+        futures = [asyncio.ensure_future(c) for c in calls]
+        await asyncio.sleep(0.05)
+        gate.set()
+        await blocker
+        return list(await asyncio.gather(*futures, return_exceptions=True))
+
+    results = asyncio.run(main())
+    worker.close()
+    store.close()
+    told = {
+        key: not isinstance(r, BaseException)
+        for key, r in zip(["before", "x", "after"], results, strict=True)
+    }
+    assert told["x"] is False
+    for key in ("before", "after"):
+        assert told[key] == _committed(path, key), (key, results)

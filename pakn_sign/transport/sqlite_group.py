@@ -33,6 +33,7 @@ class GroupCommit:
         self._committed = 0
         self._failed: dict[int, sqlite3.Error] = {}
         self._batching = False
+        self._batch_failed = False
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Cursor]:
@@ -44,6 +45,10 @@ class GroupCommit:
                 self._queued -= 1
             cur = self._db.cursor()
             if not self._open:
+                if self._batching and self._batch_failed:
+                    # This batch already lost a transaction: its callers are all told it
+                    # failed, so nothing more of it may be committed (it would be, unreported).
+                    raise sqlite3.OperationalError("an earlier transaction of the batch failed")
                 if self._db.in_transaction:  # left by a failed end (its epoch already failed)
                     cur.execute("ROLLBACK")
                 cur.execute("BEGIN IMMEDIATE")
@@ -89,7 +94,7 @@ class GroupCommit:
             with self._queued_lock:
                 self._queued -= 1
             first = self._epoch if self._open else self._epoch + 1
-            self._batching = True
+            self._batching, self._batch_failed = True, False
             try:
                 yield errors
             finally:
@@ -138,6 +143,7 @@ class GroupCommit:
         """The shared transaction ended (committed, or failed for everyone in it)."""
         if error is not None:
             self._failed[epoch] = error
+            self._batch_failed = self._batching
         self._open = False
         self._committed = epoch
         for old in [e for e in self._failed if e < epoch - 64]:
