@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from pakn_sign.transport.config import load_node_file
 
 
 @pytest.mark.slow
@@ -39,8 +42,11 @@ def test_demo_runs_the_whole_exchange(tmp_path: Path) -> None:
     # VPCP forwarded the citizen's petition unchanged (byte-identical at the ministry).
     petition = (tmp_path / "petition.xml").read_bytes()
     with sqlite3.connect(tmp_path / "nodes" / "000.00.00.G10" / "node.db") as con:
-        parts = [json.loads(p) for (p,) in con.execute("SELECT parts FROM inbox")]
-    forwarded = [
-        Path(path).read_bytes() for ps in parts for name, *_, path in ps if name == "petition.xml"
-    ]
+        ids = [m for (m,) in con.execute("SELECT message_id FROM inbox")]
+    node = load_node_file(tmp_path / "000.00.00.G10.json").build()
+    try:
+        records = [node.store.inbox_by_id(m) for m in ids]
+    finally:
+        asyncio.run(node.aclose())
+    forwarded = [p.read_bytes() for r in records if r for p in r.parts if p.name == "petition.xml"]
     assert forwarded == [petition]

@@ -180,10 +180,11 @@ def _exchange(base: Path, world, now: dt.datetime) -> None:  # type: ignore[no-u
             inbox = node.store.inbox_by_id(mid)
             assert inbox is not None
             for part in inbox.parts:
-                result = verify(Path(part.path).read_bytes(), policy=policy)
+                data = part.read_bytes()  # inline parts from the row, not a cache copy
+                result = verify(data, policy=policy)
                 docs.append(result.document)
                 if result.document.kind == "answer":
-                    answer_result = (result, Path(part.path).read_bytes())
+                    answer_result = (result, data)
     finally:
         asyncio.run(node.aclose())
     assert answer_result is not None
@@ -218,11 +219,14 @@ def _exchange(base: Path, world, now: dt.datetime) -> None:  # type: ignore[no-u
 def _hub_documents(base: Path, policy: TrustPolicy) -> list[Document]:
     """VPCP's classification and forwarding, as the ministry received them."""
     out: list[Document] = []
-    db = base / "nodes" / MINISTRY / "node.db"
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
-        rows = con.execute("SELECT parts FROM inbox").fetchall()
-    for (parts,) in rows:
-        for name, *_rest, path in json.loads(parts):
-            if name in ("classification.xml", "forwarding.xml"):
-                out.append(verify(Path(path).read_bytes(), policy=policy).document)
+    node = load_node_file(base / f"{MINISTRY}.json").build()
+    try:
+        for _sender, mid, _state in _inbox(base, MINISTRY):
+            inbox = node.store.inbox_by_id(mid)
+            assert inbox is not None
+            for part in inbox.parts:
+                if part.name in ("classification.xml", "forwarding.xml"):
+                    out.append(verify(part.read_bytes(), policy=policy).document)
+    finally:
+        asyncio.run(node.aclose())
     return out
