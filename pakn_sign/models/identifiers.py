@@ -146,12 +146,17 @@ _FAST_DOC_ID = {
 }
 
 
+_FAST_STRICT = _FAST_DOC_ID[OrganIdMode.STRICT]
+
+
 def _document_id(value: str, info: ValidationInfo) -> str:
     # The parts re-joined are the NFC value itself (the regex fixes every separator and the
     # date's digits), so return that rather than formatting the date again.
     value = unicodedata.normalize("NFC", value)
     mode = current_settings(info).organ_ids
-    if _FAST_DOC_ID[mode].fullmatch(value) is None:
+    # `is` first: indexing by the enum runs Enum.__hash__, a Python function.
+    fast = _FAST_STRICT if mode is OrganIdMode.STRICT else _FAST_DOC_ID[mode]
+    if fast.fullmatch(value) is None:
         _checked(value, mode)
     return value
 

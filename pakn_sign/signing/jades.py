@@ -89,11 +89,16 @@ def role_of(protected: dict[str, Any]) -> SignerRole:
     roles = (
         [c.get("role") for c in claimed if isinstance(c, dict)] if isinstance(claimed, list) else []
     )
-    if len(roles) != 1 or roles[0] not in ("personal", "organisation"):
+    role = _ROLES.get(roles[0]) if len(roles) == 1 and type(roles[0]) is str else None
+    if role is None:
         raise InvalidInput(
             "srAts must claim exactly one role, personal or organisation", location="/srAts"
         )
-    return SignerRole(roles[0])
+    return role
+
+
+# A dict lookup rather than SignerRole(value), which runs Enum's Python-level __call__.
+_ROLES = {"personal": SignerRole.PERSONAL, "organisation": SignerRole.ORGANISATION}
 
 
 def _payload_of(document_or_bytes: Any) -> tuple[bytes, list[dict[str, Any]]]:

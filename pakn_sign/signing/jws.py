@@ -104,7 +104,9 @@ def algorithm_from_header(
             f"{name} is a MAC, not a signature: refused", location="/protected/alg"
         )
     alg = SignatureAlgorithm.from_jws(name)
-    if alg not in frozenset(allowed):
+    # A set is asked directly: building a frozenset per call hashes every allowed member
+    # (Enum.__hash__ is a Python function).
+    if alg not in (allowed if isinstance(allowed, set | frozenset) else frozenset(allowed)):
         raise PolicyViolation(
             f"algorithm {name} is not in the allowed set",
             location="/protected/alg",
