@@ -59,13 +59,15 @@ class C14NMethod:
     @classmethod
     def from_uri(cls, uri: str) -> C14NMethod:
         """Look up a C14N URI; anything else raises ``UnsupportedFeature``."""
-        try:
-            exclusive, comments = _METHODS[uri]
-        except KeyError:
-            raise UnsupportedFeature(
-                f"canonicalization method {uri!r} is not supported", code="xmldsig.c14n"
-            ) from None
-        return cls(uri, exclusive, comments)
+        method = _BY_URI.get(uri)
+        if method is None:
+            if uri not in _METHODS:
+                raise UnsupportedFeature(
+                    f"canonicalization method {uri!r} is not supported", code="xmldsig.c14n"
+                )
+            # Frozen values: one per URI, shared (building a frozen dataclass costs ~1 us).
+            method = _BY_URI.setdefault(uri, cls(uri, *_METHODS[uri]))
+        return method
 
 
 _METHODS: dict[str, tuple[bool, bool]] = {
@@ -76,6 +78,9 @@ _METHODS: dict[str, tuple[bool, bool]] = {
     EXC_C14N: (True, False),
     EXC_C14N_COMMENTS: (True, True),
 }
+
+
+_BY_URI: dict[str, C14NMethod] = {}
 
 
 def _check_inherited_xml_attrs(el: etree._Element) -> None:
