@@ -137,8 +137,8 @@ def try_validate_document_json(
     data: bytes, *, settings: ValidationSettings | None = None
 ) -> Document | None:
     """The document ``data`` validates to, or None (errors are the caller's strict path's)."""
-    try:
-        return DOCUMENT_ADAPTER.validate_json(data, context=_context(settings))
+    try:  # the core validator itself: TypeAdapter.validate_json only passes its defaults on
+        return DOCUMENT_ADAPTER.validator.validate_json(data, context=_context(settings))  # type: ignore[no-any-return]
     except ValidationError:
         return None
 
