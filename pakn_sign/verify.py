@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography import x509
 
+from .clock import SystemClock, ensure_aware
 from .errors import InvalidInput
 from .signing.algorithms import SignatureAlgorithm
 
@@ -143,8 +144,6 @@ def detect_format(data: bytes) -> SignatureFormat:
 def _at(at: dt.datetime | None, policy: TrustPolicy) -> dt.datetime:
     # The public boundary is the one place "now" is read (brief: time is injected);
     # an explicit ``at`` wins over the policy's fixed validation time.
-    from .clock import SystemClock, ensure_aware
-
     if at is not None:
         return ensure_aware(at, name="at")
     if policy.validation_time is not None:
