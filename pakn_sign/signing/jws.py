@@ -104,8 +104,7 @@ def algorithm_from_header(
             f"{name} is a MAC, not a signature: refused", location="/protected/alg"
         )
     alg = SignatureAlgorithm.from_jws(name)
-    # A set is asked directly: building a frozenset per call hashes every allowed member
-    # (Enum.__hash__ is a Python function).
+    # A set is asked as is: a frozenset per call hashes every member (Enum.__hash__, Python).
     if alg not in (allowed if isinstance(allowed, set | frozenset) else frozenset(allowed)):
         raise PolicyViolation(
             f"algorithm {name} is not in the allowed set",
@@ -117,8 +116,7 @@ def algorithm_from_header(
 
 def check_key_for_algorithm(key: PublicKey, alg: SignatureAlgorithm) -> None:
     """Bind ``alg`` to the key: family (RFC 7518 §3.1), ES* curve (§3.4), RSA ≥ 2048 (§3.3)."""
-    # key_type_of is memoised per key class: the same answers as isinstance against the
-    # public-key ABCs (~0.3 us a call) for the public keys this function takes.
+    # key_type_of (memoised per key class) answers as isinstance against the key ABCs would.
     kind = key_type_of(key)
     if kind is not alg.key_type:
         raise InvalidSignature(
@@ -182,11 +180,8 @@ def public_key_of(cert: x509.Certificate) -> PublicKey:
         key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:  # hostile SubjectPublicKeyInfo
         raise UnsupportedFeature(f"the certificate's public key cannot be used: {exc}") from exc
-    # Raises UnsupportedFeature("key type X is not supported") for any other key, memoised
-    # per class (isinstance against the PublicKey union of ABCs costs ~0.3 us a call).
-    public = cast(PublicKey, key)
-    key_type_of(public)
-    return public
+    key_type_of(cast(PublicKey, key))  # UnsupportedFeature otherwise; memoised per class
+    return cast(PublicKey, key)
 
 
 @functools.lru_cache(maxsize=256)
