@@ -8,7 +8,7 @@ import pytest
 from certs_helpers import UID, issue, make_chain, name
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pakn_sign.errors import InvalidInput
@@ -200,6 +200,7 @@ _TEXT = st.text(
 
 
 @settings(max_examples=150, deadline=None)
+@example(cn="0", org="000.00.00.A00", cccd="000000000000", mst="0000000000", order=[0, 1, 2, 3])
 @given(
     cn=_TEXT,
     org=_TEXT,
@@ -218,7 +219,12 @@ def test_rfc4514_round_trip_property(cn, org, cccd, mst, order):
     n = x509.Name([attrs[i] for i in order])
     direct = SignerIdentity.from_name(n)
     parsed = SignerIdentity.from_dn_string(n.rfc4514_string())
-    assert parsed.identifiers == direct.identifiers == {"cccd": cccd, "mst": mst}
+    # An O that is itself an agency code (e.g. "000.00.00.A00") adds agency_code: same both ways.
+    expected = {"cccd": cccd, "mst": mst}
+    if direct.agency_code is not None:
+        assert direct.agency_code == org
+        expected["agency_code"] = org
+    assert parsed.identifiers == direct.identifiers == expected
     assert parsed.common_name == direct.common_name == cn
     assert parsed.organization == direct.organization == org
     assert parsed.kind is IdentityKind.PERSON
