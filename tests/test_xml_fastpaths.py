@@ -278,8 +278,10 @@ def test_canonical_text_refusal_names_the_list_item() -> None:
 @given(
     st.lists(
         st.sampled_from(
-            ["a", "ệ", "&", "<", ">", "\r", "\n", "\t", "\x01", "\x1f", "\ufffe", "\uffff"]
-            + ["\ud800", "\U0001d11e", "\u00a0", "\uffe0", "]]>", '"', "'"]
+            [
+                *["a", "ệ", "&", "<", ">", "\r", "\n", "\t", "\x01", "\x1f", "\ufffe", "\uffff"],
+                *["\ud800", "\U0001d11e", "\u00a0", "\uffe0", "]]>", '"', "'"],
+            ]
         ),
         min_size=1,
         max_size=8,
