@@ -77,22 +77,28 @@ def _fail(message: str, where: str, sub: str = _FORMAT) -> InvalidSignature:
     return InvalidSignature(message, location=where, sub_indication=sub, code="jades.profile")
 
 
+_REQUIRED = ("x5c", "x5t#S256", "sigT", "srAts")
+_REQUIRED_SET = frozenset(_REQUIRED)
+_MUST_BE_CRITICAL = frozenset((*JADES_CRITICAL, COVERS_HEADER))
+
+
 def _profile(sig: ParsedSignature, where: str) -> None:
     """Step 2, profile part: TS 119 182-1 baseline B-B requirements as our profile applies them."""
     p = sig.protected
-    for name in ("x5c", "x5t#S256", "sigT", "srAts"):
-        if name not in p:
-            raise _fail(f"JAdES header {name!r} is missing", f"{where}/protected/{name}")
+    if not _REQUIRED_SET.issubset(p):  # set operations in C; the first missing name reported
+        name = next(n for n in _REQUIRED if n not in p)
+        raise _fail(f"JAdES header {name!r} is missing", f"{where}/protected/{name}")
     if p.get("typ", JADES_TYP) != JADES_TYP or p.get("cty", JADES_CTY) not in (
         JADES_CTY,
         "application/json",
     ):
         raise _fail("JAdES typ/cty must be jose+json / json", f"{where}/protected/typ")
-    crit = set(p.get("crit") or ())
-    needed = {n for n in (*JADES_CRITICAL, COVERS_HEADER) if n in p}
-    if not needed <= crit:
+    crit = p.get("crit") or ()
+    needed = _MUST_BE_CRITICAL.intersection(p)
+    if not needed.issubset(crit):
         raise _fail(
-            f"JAdES parameters must be critical: {sorted(needed - crit)}", f"{where}/protected/crit"
+            f"JAdES parameters must be critical: {sorted(needed.difference(crit))}",
+            f"{where}/protected/crit",
         )
 
 
@@ -167,7 +173,7 @@ def _check_one(
     chain = validate_chain(certs[0], policy=policy, candidates=certs[1:], at=at)
     role_name = str(role)  # a StrEnum: its value, without Enum's Python-level .value lookup
     policy.check_signer(chain.identity, role=role_name)
-    return role, _result_types()[0](
+    return role, (_RESULT_TYPES or _result_types())[0](
         id=f"sig-{index + 1}",
         role=role_name,
         identity=chain.identity,
@@ -205,8 +211,10 @@ def _covers(parsed: ParsedJWS, index: int, role: SignerRole) -> frozenset[str]:
 
 def _document_rules(checked: list[_Checked], policy: TrustPolicy) -> None:
     check_order([SignatureSlot(c.id, c.role, c.covers) for c in checked])
+    if not policy.required_roles:
+        return
     present = {c.info.role for c in checked}  # the role's value, as SignatureInfo holds it
-    missing = sorted(set(policy.required_roles) - present)
+    missing = sorted(policy.required_roles - present)
     if missing:
         raise PolicyViolation(
             f"the policy requires {missing} signature(s); the document carries {sorted(present)}",
@@ -251,7 +259,7 @@ def verify_jades(
             code="verify.unexpected_kind",
             sub_indication="SIG_CONSTRAINTS_FAILURE",
         )
-    return _result_types()[1](
+    return (_RESULT_TYPES or _result_types())[1](
         format="jades",
         signed_bytes=parsed.payload,
         document=document,

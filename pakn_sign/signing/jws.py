@@ -46,13 +46,8 @@ __all__ = [
 ]
 
 DEFAULT_JWS_ALGORITHMS = frozenset(
-    {
-        SignatureAlgorithm.RSA_SHA256,
-        SignatureAlgorithm.RSA_PSS_SHA256,
-        SignatureAlgorithm.ECDSA_SHA256,
-        SignatureAlgorithm.ECDSA_SHA384,
-        SignatureAlgorithm.ED25519,
-    }
+    SignatureAlgorithm[name]
+    for name in ("RSA_SHA256", "RSA_PSS_SHA256", "ECDSA_SHA256", "ECDSA_SHA384", "ED25519")
 )
 """A sensible allow-list for callers without a ``TrustPolicy`` at hand."""
 
@@ -61,6 +56,8 @@ _CURVE_FOR = {  # RFC 7518 §3.4: each ES* name fixes the curve, not only the ha
     SignatureAlgorithm.ECDSA_SHA384: "secp384r1",
     SignatureAlgorithm.ECDSA_SHA512: "secp521r1",
 }
+# Key family by the member's URI: a str hashes in C, a member by Python's Enum.__hash__.
+_KEY_TYPE_BY_URI = {a.value: a.key_type for a in SignatureAlgorithm}
 _MAX_CHAIN = 10
 _LIMITS = JWSLimits()
 
@@ -118,7 +115,7 @@ def check_key_for_algorithm(key: PublicKey, alg: SignatureAlgorithm) -> None:
     """Bind ``alg`` to the key: family (RFC 7518 §3.1), ES* curve (§3.4), RSA ≥ 2048 (§3.3)."""
     # key_type_of (memoised per key class) answers as isinstance against the key ABCs would.
     kind = key_type_of(key)
-    if kind is not alg.key_type:
+    if kind is not _KEY_TYPE_BY_URI[alg._value_]:
         raise InvalidSignature(
             f"{alg.jws_name} cannot be used with a {kind.value} key",
             sub_indication="SIG_CRYPTO_FAILURE",

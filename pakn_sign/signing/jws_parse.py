@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import pybase64
@@ -47,6 +48,7 @@ FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u"})
 DEFAULT_UNPROTECTED = frozenset({"kid", "etsiU"})
 """Unprotected names we accept: a key hint and the JAdES unsigned-properties container."""
 MUST_BE_CRITICAL = ("b64", "sigD")
+_STR = repeat(str)  # isinstance(c, str) for each c, by map in C (repeat never runs out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,9 @@ class ParsedJWS:
 
     def signing_input(self, index: int) -> bytes:
         """RFC 7515 §5.1 step 8: ASCII(protected) || '.' || payload segment."""
-        return self.signatures[index].protected_b64.encode("ascii") + b"." + self.payload_segment
+        return b".".join(
+            (self.signatures[index].protected_b64.encode("ascii"), self.payload_segment)
+        )
 
 
 def check_header(
@@ -101,13 +105,13 @@ def check_header(
     where: str = "",
 ) -> None:
     """Apply rules 4–6 to one signature's headers; raise ``InvalidInput``/``UnsupportedFeature``."""
-    both = protected.keys() & header.keys()
+    both = protected.keys() & header.keys() if header else None
     if both:
         raise InvalidInput(
             f"header names in both protected and unprotected: {sorted(both)}", location=where
         )
-    forbidden = not (
-        FORBIDDEN_HEADERS.isdisjoint(protected) and FORBIDDEN_HEADERS.isdisjoint(header)
+    forbidden = not FORBIDDEN_HEADERS.isdisjoint(protected) or (
+        bool(header) and not FORBIDDEN_HEADERS.isdisjoint(header)
     )
     for name in FORBIDDEN_HEADERS & (set(protected) | set(header)) if forbidden else ():
         raise UnsupportedFeature(
@@ -132,7 +136,7 @@ def check_header(
     crit = protected.get("crit")
     listed: set[str] = set()
     if crit is not None:
-        if not isinstance(crit, list) or not crit or not all(isinstance(c, str) for c in crit):
+        if not isinstance(crit, list) or not crit or not all(map(isinstance, crit, _STR)):
             raise InvalidInput(
                 "'crit' must be a non-empty array of strings", location=f"{where}/crit"
             )

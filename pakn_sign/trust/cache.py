@@ -83,16 +83,28 @@ class IdentityMemo(Generic[K, V]):
     ``public_bytes`` costs about 10 us). Each entry holds the object itself, so its ``id``
     cannot be reused by another object while the entry lives; an ``is`` check turns a
     stale id into a miss. Only for immutable objects: a value is never recomputed.
+
+    A hit is one ``dict.get`` without the lock (atomic: the dict is only changed under the
+    lock, and a hit changes nothing); the bound evicts the oldest entry first, since a
+    recomputed value is always the same value.
     """
 
     def __init__(self, compute: Callable[[K], V], maxsize: int = 4096) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
         self._compute = compute
-        self._lru: LRUCache[tuple[K, V]] = LRUCache(maxsize)
+        self._maxsize = maxsize
+        self._data: dict[int, tuple[K, V]] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, obj: K) -> V:
-        hit = self._lru.get(id(obj))
+        hit = self._data.get(id(obj))
         if hit is not None and hit[0] is obj:
             return hit[1]
         value = self._compute(obj)
-        self._lru.put(id(obj), (obj, value))
+        with self._lock:
+            data = self._data
+            data[id(obj)] = (obj, value)
+            while len(data) > self._maxsize:
+                del data[next(iter(data))]
         return value

@@ -143,27 +143,25 @@ _ASN1: LRUCache[asn1_x509.Certificate] = LRUCache(maxsize=4096)
 _DIGESTS: IdentityMemo[x509.Certificate, bytes] = IdentityMemo(lambda c: sha256(_der(c)).digest())
 
 
-def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    # asn1crypto parses lazily and memoises (names, hashes): reusing the parsed object for the
-    # same DER saves most of a cold validation. Keyed by the full DER, so never confused.
-    der = _der(cert)
-    parsed = _ASN1.get(der)
-    if parsed is None:
-        parsed = asn1_x509.Certificate.load(der)
-        _ASN1.put(der, parsed)
-    return parsed
-
-
 _CRLS: LRUCache[asn1_crl.CertificateList] = LRUCache(maxsize=256)
 
 
-def _asn1_crl(der: bytes) -> asn1_crl.CertificateList:
-    # Same memoisation as for certificates (a CRL's entries are parsed once, not per call).
-    parsed = _CRLS.get(der)
+def _loaded(cache: LRUCache[T], der: bytes, load: Callable[[bytes], T]) -> T:
+    # asn1crypto parses lazily and memoises (names, hashes, CRL entries): reusing the parsed
+    # object for the same DER saves most of a cold validation. Keyed by the full DER.
+    parsed = cache.get(der)
     if parsed is None:
-        parsed = asn1_crl.CertificateList.load(bytes(der))
-        _CRLS.put(der, parsed)
+        parsed = load(der)
+        cache.put(der, parsed)
     return parsed
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return _loaded(_ASN1, _der(cert), asn1_x509.Certificate.load)
+
+
+def _asn1_crl(der: bytes) -> asn1_crl.CertificateList:
+    return _loaded(_CRLS, bytes(der), asn1_crl.CertificateList.load)
 
 
 def build_validation_context(
@@ -215,31 +213,24 @@ def _run(factory: Callable[[], Awaitable[T]]) -> T:
         return pool.submit(asyncio.run, main()).result()
 
 
+_CRYPTO = "CRYPTO_CONSTRAINTS_FAILURE"
+_ERRORS: tuple[tuple[type[Exception], type[VerificationError], str, str], ...] = (
+    (cv_errors.RevokedError, UntrustedSigner, "REVOKED", "revoked"),
+    (cv_errors.InsufficientRevinfoError, IndeterminateError, "TRY_LATER", "revocation_unknown"),
+    (cv_errors.InsufficientPOEError, IndeterminateError, "NO_POE", "no_poe"),
+    (cv_errors.ExpiredError, IndeterminateError, "OUT_OF_BOUNDS_NO_POE", "certificate_expired"),
+    (cv_errors.NotYetValidError, UntrustedSigner, "NOT_YET_VALID", "certificate_not_yet_valid"),
+    (cv_errors.DisallowedAlgorithmError, PolicyViolation, _CRYPTO, "algorithm_not_allowed"),
+    (cv_errors.PathBuildingError, UntrustedSigner, "NO_CERTIFICATE_CHAIN_FOUND", "no_chain"),
+)
+
+
 def map_validation_error(exc: Exception) -> VerificationError:
     """Map certvalidator errors to ours with ETSI EN 319 102-1 sub-indications."""
     msg = str(exc) or type(exc).__name__
-    if isinstance(exc, cv_errors.RevokedError):
-        return UntrustedSigner(msg, sub_indication="REVOKED", code="verify.revoked")
-    if isinstance(exc, cv_errors.InsufficientRevinfoError):
-        return IndeterminateError(msg, sub_indication="TRY_LATER", code="verify.revocation_unknown")
-    if isinstance(exc, cv_errors.InsufficientPOEError):
-        return IndeterminateError(msg, sub_indication="NO_POE", code="verify.no_poe")
-    if isinstance(exc, cv_errors.ExpiredError):
-        return IndeterminateError(
-            msg, sub_indication="OUT_OF_BOUNDS_NO_POE", code="verify.certificate_expired"
-        )
-    if isinstance(exc, cv_errors.NotYetValidError):
-        return UntrustedSigner(
-            msg, sub_indication="NOT_YET_VALID", code="verify.certificate_not_yet_valid"
-        )
-    if isinstance(exc, cv_errors.DisallowedAlgorithmError):
-        return PolicyViolation(
-            msg, sub_indication="CRYPTO_CONSTRAINTS_FAILURE", code="verify.algorithm_not_allowed"
-        )
-    if isinstance(exc, cv_errors.PathBuildingError):
-        return UntrustedSigner(
-            msg, sub_indication="NO_CERTIFICATE_CHAIN_FOUND", code="verify.no_chain"
-        )
+    for kind, error, sub_indication, code in _ERRORS:  # the first match wins
+        if isinstance(exc, kind):
+            return error(msg, sub_indication=sub_indication, code=f"verify.{code}")
     return UntrustedSigner(
         msg, sub_indication="CHAIN_CONSTRAINTS_FAILURE", code="verify.chain_invalid"
     )
@@ -256,13 +247,14 @@ def _cache_key(
 ) -> tuple[Any, ...]:
     # The instant as an aware UTC datetime: equal keys mean equal instants, as with the UTC
     # ISO text this replaced (no formatting per call). Not the caller's datetime itself:
-    # two datetimes sharing a zone compare by wall time, ignoring ``fold``.
+    # two datetimes sharing a zone compare by wall time, ignoring ``fold``. The purpose by its
+    # value: a str hashes in C, a member by Python's Enum.__hash__ (the key is hashed twice).
     return (
         _DIGESTS(leaf),
-        tuple(map(_DIGESTS, candidates)),
+        tuple(map(_DIGESTS, candidates)) if candidates else (),
         policy.fingerprint,
         moment if moment.tzinfo is dt.UTC else moment.astimezone(dt.UTC),
-        purpose,
+        purpose._value_,
         _digests(extra_crls),
         _digests(extra_ocsps),
     )
@@ -308,7 +300,7 @@ def validate_chain(
     if len(candidates) > MAX_CANDIDATES:
         raise InvalidInput(f"{len(candidates)} candidate certificates exceed {MAX_CANDIDATES}")
     extras = (*extra_crls, *extra_ocsps)
-    if len(extras) > MAX_REVINFO or sum(len(b) for b in extras) > MAX_REVINFO_BYTES:
+    if extras and (len(extras) > MAX_REVINFO or sum(map(len, extras)) > MAX_REVINFO_BYTES):
         raise InvalidInput(
             f"revocation data exceeds {MAX_REVINFO} items / {MAX_REVINFO_BYTES} bytes"
         )

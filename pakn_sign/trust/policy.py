@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -74,6 +74,24 @@ DEFAULT_KEY_USAGE = frozenset({"digital_signature", "non_repudiation"})
 """Document signing needs at least one of these (RFC 5280 §4.2.1.3)."""
 ALLOWED_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 _LEGACY_MIN_BITS = 1024
+_SHA1_URIS = frozenset(a.value for a in SHA1_ALGORITHMS)
+_KEY_TYPE_BY_URI = {a.value: a.key_type for a in SignatureAlgorithm}
+
+_KINDS: tuple[type, ...] = (
+    rsa.RSAPublicKey, ec.EllipticCurvePublicKey, dsa.DSAPublicKey, ed25519.Ed25519PublicKey
+)  # fmt: skip
+_KIND_BY_CLASS: dict[type, type] = {}
+
+
+def _public_kind(key: object) -> type | None:
+    """The first key ABC in ``_KINDS`` that ``key`` is an instance of, asked once per class
+    (ABC isinstance runs Python code; a proxy posing as another class is not memoised)."""
+    kind = _KIND_BY_CLASS.get(type(key))
+    if kind is None:
+        kind = next((k for k in _KINDS if isinstance(key, k)), None)
+        if kind is not None and key.__class__ is type(key):
+            _KIND_BY_CLASS[type(key)] = kind
+    return kind
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,7 @@ class TrustPolicy:
     unsafe_legacy_keys: bool = False
     """Accept RSA/DSA keys down to 1024 bits (legacy test suites such as PKITS). Warns."""
     _fingerprint: str = field(init=False, repr=False, compare=False, hash=False)
+    _allowed_uris: frozenset[str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not self.anchors:
@@ -152,6 +171,9 @@ class TrustPolicy:
                 stacklevel=3,
             )
         object.__setattr__(self, "_fingerprint", self._compute_fingerprint())
+        # The allow-list by URI: a str hashes in C, an Enum member in Python (per verify).
+        uris = frozenset(a.value for a in self.allowed_algorithms)
+        object.__setattr__(self, "_allowed_uris", uris)
 
     # --- named constructors ---------------------------------------------------------
 
@@ -266,7 +288,8 @@ class TrustPolicy:
         Raises:
             PolicyViolation: ``sub_indication="CRYPTO_CONSTRAINTS_FAILURE"``.
         """
-        if alg not in self.allowed_algorithms:
+        uri = alg._value_  # members by their URI: no Python-level Enum.__hash__ per lookup
+        if uri not in self._allowed_uris:
             raise PolicyViolation(
                 f"algorithm {alg.name} is not allowed by the policy",
                 sub_indication="CRYPTO_CONSTRAINTS_FAILURE",
@@ -280,14 +303,14 @@ class TrustPolicy:
                 sub_indication="CRYPTO_CONSTRAINTS_FAILURE",
                 code="verify.key_not_allowed",
             ) from exc
-        if kt is not alg.key_type:
+        if kt is not _KEY_TYPE_BY_URI[uri]:
             raise PolicyViolation(
                 f"{alg.name} needs a {alg.key_type.value} key, found {kt.value}",
                 sub_indication="CRYPTO_CONSTRAINTS_FAILURE",
                 code="verify.key_not_allowed",
             )
         self.check_key(public_key)
-        if alg in SHA1_ALGORITHMS:
+        if uri in _SHA1_URIS:
             warnings.warn(
                 f"accepting {alg.name} under unsafe_sha1", UnsafeOptionWarning, stacklevel=2
             )
@@ -299,18 +322,22 @@ class TrustPolicy:
             PolicyViolation: ``sub_indication="CRYPTO_CONSTRAINTS_FAILURE"``.
         """
         why: str | None = None
-        if isinstance(public_key, rsa.RSAPublicKey):
-            if public_key.key_size < self.min_rsa_bits:
-                why = f"RSA-{public_key.key_size} is below the minimum {self.min_rsa_bits}"
-        elif isinstance(public_key, ec.EllipticCurvePublicKey):
-            if public_key.curve.name not in ALLOWED_CURVES:
-                why = f"curve {public_key.curve.name} is not allowed (P-256/384/521)"
-        elif isinstance(public_key, dsa.DSAPublicKey):
+        kind = _public_kind(public_key)
+        if kind is rsa.RSAPublicKey:
+            key_size = cast(rsa.RSAPublicKey, public_key).key_size
+            if key_size < self.min_rsa_bits:
+                why = f"RSA-{key_size} is below the minimum {self.min_rsa_bits}"
+        elif kind is ec.EllipticCurvePublicKey:
+            curve = cast(ec.EllipticCurvePublicKey, public_key).curve.name
+            if curve not in ALLOWED_CURVES:
+                why = f"curve {curve} is not allowed (P-256/384/521)"
+        elif kind is dsa.DSAPublicKey:
+            key_size = cast(dsa.DSAPublicKey, public_key).key_size
             if not self.unsafe_legacy_keys:
                 why = "DSA keys are not allowed"
-            elif public_key.key_size < _LEGACY_MIN_BITS:
-                why = f"DSA-{public_key.key_size} is below {_LEGACY_MIN_BITS}"
-        elif not isinstance(public_key, ed25519.Ed25519PublicKey):
+            elif key_size < _LEGACY_MIN_BITS:
+                why = f"DSA-{key_size} is below {_LEGACY_MIN_BITS}"
+        elif kind is not ed25519.Ed25519PublicKey:
             why = f"key type {type(public_key).__name__} is not allowed"
         if why is not None:
             raise PolicyViolation(
