@@ -302,6 +302,25 @@ def test_attack_x5t_mismatch(signer: LocalKeySigner, ca: LocalCA) -> None:
         verify_flattened(forge(signer, base_header(signer, **{"x5t#S256": thumb})), allowed=ALLOWED)
 
 
+def test_attack_x5c_swapped_under_a_remembered_thumbprint(
+    signer: LocalKeySigner, ca: LocalCA
+) -> None:
+    """x5c is looked up by x5t#S256 once seen; another x5c under that thumbprint is decoded."""
+    thumb = b64url_encode(
+        hashlib.sha256(
+            signer.certificate_chain[0].public_bytes(serialization.Encoding.DER)
+        ).digest()
+    )
+    good = forge(signer, base_header(signer, **{"x5t#S256": thumb}))
+    assert verify_flattened(good, allowed=ALLOWED).certificates == tuple(signer.certificate_chain)
+    key = new_key("rsa2048")
+    impostor = LocalKeySigner(key, [ca.issue(key.public_key(), "Impostor"), ca.cert])
+    swapped = forge(impostor, base_header(impostor, **{"x5t#S256": thumb}))
+    with pytest.raises(InvalidSignature, match="x5t#S256"):
+        verify_flattened(swapped, allowed=ALLOWED)
+    assert verify_flattened(good, allowed=ALLOWED).certificates == tuple(signer.certificate_chain)
+
+
 def test_attack_certificate_swapped_in_x5c(signer: LocalKeySigner, ca: LocalCA) -> None:
     """Signed by the victim's key, x5c names someone else: the signature must not verify."""
     key = new_key("rsa2048")

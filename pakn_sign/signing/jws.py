@@ -1,11 +1,11 @@
 """JWS JSON serialisation over exact payload bytes, strict by construction (RFC 7515 §7.2).
 
-Signing puts ``alg`` and ``x5c`` (the signer's chain) in the protected header. Verifying
-takes the algorithm from the caller's allow-list, binds it to the type (and curve) of
-``x5c[0]``'s key, and checks the signature with that key only: whether the chain is
-trusted is the caller's job (``pakn_sign.trust.paths.validate_chain``). ``none``, HMAC and
-keys named by the message (``jwk``/``jku``/``x5u``) are refused; see ``jws_parse`` for the
-structural rules and ``jws_jwk`` for the explicit-key test layer.
+Signing puts ``alg`` and ``x5c`` (the signer's chain) in the protected header. Verifying takes
+the algorithm from the caller's allow-list, binds it to the type (and curve) of ``x5c[0]``'s
+key, and checks the signature with that key only: whether the chain is trusted is the caller's
+job (``pakn_sign.trust.paths.validate_chain``). ``none``, HMAC and keys named by the message
+(``jwk``/``jku``/``x5u``) are refused; see ``jws_parse`` for the structural rules and
+``jws_jwk`` for the explicit-key test layer.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ _CURVE_FOR = {  # RFC 7518 §3.4: each ES* name fixes the curve, not only the ha
 # Key family by the member's URI: a str hashes in C, a member by Python's Enum.__hash__.
 _KEY_TYPE_BY_URI = {a.value: a.key_type for a in SignatureAlgorithm}
 _MAX_CHAIN = 10
+_BY_THUMB: dict[str, tuple[tuple[str, ...], tuple[tuple[x509.Certificate, ...], str]]] = {}
 _LIMITS = JWSLimits()
 
 
@@ -141,8 +142,13 @@ def certificates_of(protected: Mapping[str, Any], where: str = "") -> tuple[x509
     for i, item in enumerate(x5c):
         if not isinstance(item, str):
             raise InvalidInput("'x5c' entries must be strings", location=f"{where}/x5c/{i}")
-    certs, leaf_thumb = _decode_x5c(tuple(x5c), where)
-    thumb = protected.get("x5t#S256")
+    chain, thumb = tuple(x5c), protected.get("x5t#S256")
+    hit = _BY_THUMB.get(thumb) if type(thumb) is str else None  # no hash of 4 KB of x5c
+    certs, leaf_thumb = hit[1] if hit and hit[0] == chain else _decode_x5c(chain, where)
+    if type(thumb) is str and not (hit and hit[0] == chain):
+        if len(_BY_THUMB) >= 256:  # bounded: attacker-chosen thumbprints only refill it
+            _BY_THUMB.clear()
+        _BY_THUMB[thumb] = (chain, (certs, leaf_thumb))
     if thumb is not None and thumb != leaf_thumb:
         raise InvalidSignature(
             "'x5t#S256' does not match x5c[0]",
@@ -156,9 +162,8 @@ def certificates_of(protected: Mapping[str, Any], where: str = "") -> tuple[x509
 def _decode_x5c(x5c: tuple[str, ...], where: str) -> tuple[tuple[x509.Certificate, ...], str]:
     """(certificates, leaf ``x5t#S256``) for exact ``x5c`` strings; cached per signer chain.
 
-    The same strings always decode to the same DER (failures raise and are not cached), and
-    certificate objects are immutable, so a hit is what a fresh decode would give; it also
-    hands ``validate_chain`` the same objects, whose cache-key digests are memoised.
+    Same strings, same DER (failures raise and are not cached); certificates are immutable,
+    so a hit is a fresh decode's answer, and hands ``validate_chain`` the same objects.
     """
     certs, ders = [], []
     for i, item in enumerate(x5c):
@@ -322,9 +327,8 @@ def sign_flattened(
     protected parameters come from ``protected``. Returns compact UTF-8 JSON bytes.
     """
     if not protected:
-        # The common case: the header depends only on the chain and alg, so it is built,
-        # checked and encoded once per signer; the output is assembled from base64url parts
-        # (no JSON escaping can apply), byte-identical to dumps_compact.
+        # The common case: the header (chain and alg only) is built, checked and encoded once
+        # per signer; base64url parts need no JSON escaping (byte-identical to dumps_compact).
         alg = algorithm or signer.default_algorithm
         protected_b64 = _plain_protected(tuple(signer.certificate_chain), alg)
         segment = b64url_encode(payload).encode("ascii")
