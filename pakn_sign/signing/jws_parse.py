@@ -187,7 +187,8 @@ def _b64url(text: str, where: str) -> tuple[bytes, bytes]:
     # and clears a TypeError per call trying the bytes as an int.
     if raw and rest != 1 and raw.find(b"+") < 0 and raw.find(b"/") < 0 and raw.find(b"=") < 0:
         try:
-            data = pybase64.b64decode(raw + _PAD[rest], altchars=b"-_", validate=True)
+            # Positional arguments: the keywords cost ~0.25 us a call to parse (altchars, validate).
+            data = pybase64.b64decode(raw + _PAD[rest], b"-_", True)
         except ValueError:  # binascii.Error included
             data = None
         if data is not None and (not rest or raw[-1] in _ZERO_TAIL[rest]):
