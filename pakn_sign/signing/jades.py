@@ -40,7 +40,7 @@ from ..codec.jsoncodec import from_json, to_json
 from ..errors import ConfigurationError, InvalidInput
 from .algorithms import SignatureAlgorithm
 from .b64 import b64url_bytes, b64url_decode, b64url_encode
-from .jws import signer_header, x5c_for
+from .jws import ChainOnly, signer_header, x5c_for
 from .jws_json import dumps_compact, loads_strict_json
 from .jws_parse import JWSLimits, parse_jws
 from .signers import Signer
@@ -240,23 +240,12 @@ def _header_frame(
     extras["sigT"] = "2000-01-01T00:00:00Z"
     if role is SignerRole.ORGANISATION:
         extras[COVERS_HEADER] = []
-    _, fixed = signer_header(_Chain(chain, alg), alg, extras, JADES_UNDERSTOOD)
+    _, fixed = signer_header(ChainOnly(chain, alg), alg, extras, JADES_UNDERSTOOD)
     del fixed["sigT"]
     fixed.pop(COVERS_HEADER, None)
     head = dumps_compact(fixed)[:-1] + b',"sigT":"'
     cut = len(head) - len(head) % 3
     return b64url_bytes(head[:cut]), head[cut:], b"}"
-
-
-class _Chain:
-    """A key-less stand-in for a Signer: header building needs only the chain."""
-
-    def __init__(self, chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm):
-        self.certificate_chain = chain
-        self.default_algorithm = alg
-
-    def sign_raw(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:  # pragma: no cover
-        raise NotImplementedError
 
 
 def _roles(entries: Sequence[dict[str, Any]]) -> list[SignerRole]:

@@ -326,11 +326,15 @@ def sign_flattened(
     The protected header always holds ``alg`` and ``x5c`` (the signer's chain); extra
     protected parameters come from ``protected``. Returns compact UTF-8 JSON bytes.
     """
-    if not protected:
-        # The common case: the header (chain and alg only) is built, checked and encoded once
-        # per signer; base64url parts need no JSON escaping (byte-identical to dumps_compact).
+    extras = tuple((protected or {}).items())
+    if all(type(v) is str for _, v in extras):
+        # The common case (no extras, or string ones such as ``typ``): the header is built,
+        # checked and encoded once per (chain, alg, extras); base64url parts need no JSON
+        # escaping (byte-identical to dumps_compact of the full object).
         alg = algorithm or signer.default_algorithm
-        protected_b64 = _plain_protected(tuple(signer.certificate_chain), alg)
+        protected_b64 = _cached_protected(
+            tuple(signer.certificate_chain), alg, extras, tuple(understood)
+        )
         segment = b64url_encode(payload).encode("ascii")
         value = signer.sign_raw(protected_b64 + b"." + segment, alg)
         return b"".join(
@@ -344,7 +348,7 @@ def sign_flattened(
     return dumps_compact({"payload": segment.decode("utf-8"), **entry})
 
 
-class _ChainSigner:
+class ChainOnly:
     """Just enough of a Signer to build a header from a chain (no key)."""
 
     def __init__(self, chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm):
@@ -356,8 +360,14 @@ class _ChainSigner:
 
 
 @functools.lru_cache(maxsize=256)
-def _plain_protected(chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm) -> bytes:
-    _, header = signer_header(_ChainSigner(chain, alg), alg, None, ())
+def _cached_protected(
+    chain: tuple[x509.Certificate, ...],
+    alg: SignatureAlgorithm,
+    extras: tuple[tuple[str, str], ...],
+    understood: tuple[str, ...],
+) -> bytes:
+    # A refusal (key/alg mismatch, a header our verifier would refuse) raises: not cached.
+    _, header = signer_header(ChainOnly(chain, alg), alg, dict(extras), understood)
     return b64url_encode(dumps_compact(header)).encode("ascii")
 
 

@@ -19,9 +19,7 @@ from pydantic import BaseModel
 
 from ..errors import UntrustedSigner, VerificationError
 from ..signing.algorithms import SignatureAlgorithm
-from ..signing.b64 import b64url_encode
-from ..signing.jws import sign_flattened, signer_header, verify_flattened
-from ..signing.jws_json import dumps_compact
+from ..signing.jws import sign_flattened, verify_flattened
 from ..signing.signers import Signer
 from .wire import canonical_json, parse_wire
 
@@ -68,40 +66,10 @@ class Opened(Generic[M]):
 def seal(model: BaseModel, signer: Signer, *, typ: str) -> bytes:
     """Sign ``model``'s canonical JSON as JWS flattened JSON with ``typ`` protected.
 
-    The same bytes as ``sign_flattened(payload, signer, protected={"typ": typ})`` (RFC 7515
-    §7.2.2), but the protected header (``alg``, ``typ`` and the ~3 KB ``x5c`` chain) is
-    built, checked and encoded once per (chain, algorithm, typ), not for every receipt.
+    RFC 7515 §7.2.2; ``sign_flattened`` builds the protected header (``alg``, ``typ`` and
+    the ~3 KB ``x5c`` chain) once per (chain, algorithm, typ), not for every receipt.
     """
-    alg = signer.default_algorithm
-    try:
-        protected = _protected_b64(tuple(signer.certificate_chain), alg, typ)
-    except TypeError:  # a chain of unhashable certificates: the uncached path
-        return sign_flattened(canonical_json(model), signer, protected={"typ": typ})
-    segment = b64url_encode(canonical_json(model)).encode("ascii")
-    signature = signer.sign_raw(protected + b"." + segment, alg)
-    return b"".join(
-        (b'{"payload":"', segment, b'","protected":"', protected, b'","signature":"',
-         b64url_encode(signature).encode("ascii"), b'"}')
-    )  # fmt: skip
-
-
-@functools.lru_cache(maxsize=64)
-def _protected_b64(chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm, typ: str) -> bytes:
-    # signer_header checks the key against alg and the header against our own verifier's
-    # rules; a refusal raises and is not cached.
-    _, header = signer_header(_Chain(chain, alg), alg, {"typ": typ}, ("b64",))
-    return b64url_encode(dumps_compact(header)).encode("ascii")
-
-
-class _Chain:
-    """The part of a Signer that a protected header depends on (no key)."""
-
-    def __init__(self, chain: tuple[x509.Certificate, ...], alg: SignatureAlgorithm):
-        self.certificate_chain = chain
-        self.default_algorithm = alg
-
-    def sign_raw(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:  # pragma: no cover
-        raise NotImplementedError
+    return sign_flattened(canonical_json(model), signer, protected={"typ": typ})
 
 
 def open_sealed(
