@@ -568,3 +568,110 @@ def test_attack_body_not_matching_its_content_length_is_never_sent_as_framed(
 
     asyncio.run(main())
     assert len(requests) <= 1  # never a second, smuggled request
+
+
+def test_one_transport_serves_several_event_loops(pki: TestPKI) -> None:
+    """Two ``asyncio.run`` calls, then two threads at once, share one transport.
+
+    Before per-loop pools, the second run reused an idle connection of the first, closed
+    loop ("Event loop is closed"), and concurrent loops shared one asyncio.Semaphore.
+    """
+    import gc
+    import threading
+    import warnings
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while not reader.at_eof():
+                try:
+                    await _read_request(reader)
+                except asyncio.IncompleteReadError:
+                    break
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                await writer.drain()
+        finally:
+            writer.close()
+
+    ready = threading.Event()
+    server_loop = asyncio.new_event_loop()
+    holder: list[asyncio.Server] = []
+
+    def serve() -> None:
+        asyncio.set_event_loop(server_loop)
+        holder.append(server_loop.run_until_complete(_serve(pki, handler)))
+        ready.set()
+        server_loop.run_forever()
+
+    server_thread = threading.Thread(target=serve, daemon=True)
+    server_thread.start()
+    assert ready.wait(10)
+    port = _port(holder[0])
+    t = _client(pki, max_connections=1)
+
+    async def two_posts() -> list[bytes]:
+        return [(await t.handle_async_request(_post(port, b"z" * 12))).content for _ in range(2)]
+
+    async def two_posts_then_close() -> list[bytes]:
+        try:
+            return await two_posts()
+        finally:
+            await t.aclose()
+
+    try:
+        with warnings.catch_warnings():
+            # The first loop ends without aclose: its idle connection cannot be closed through
+            # the dead loop and warns when collected, as any stream left open does.
+            warnings.simplefilter("ignore", ResourceWarning)
+            assert asyncio.run(two_posts()) == [b"ok", b"ok"]  # leaves an idle connection
+            assert asyncio.run(two_posts_then_close()) == [b"ok", b"ok"]  # a new loop
+            assert len(t._pools) == 0  # the dead loop's pool is gone, not kept alive
+            gc.collect()
+        results: list[list[bytes]] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(asyncio.run(two_posts_then_close())))
+            for _ in range(2)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(20)
+        assert results == [[b"ok", b"ok"]] * 2
+    finally:
+        server_loop.call_soon_threadsafe(holder[0].close)
+        server_loop.call_soon_threadsafe(server_loop.stop)
+        server_thread.join(10)
+        pending = asyncio.all_tasks(server_loop)  # handlers of connections left open
+        for task in pending:
+            task.cancel()
+        if pending:
+            server_loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        server_loop.run_until_complete(holder[0].wait_closed())
+        server_loop.close()
+
+
+def test_message_client_keeps_one_httpx_client_per_event_loop(pki: TestPKI) -> None:
+    """httpx clients are bound to their first loop: a second ``asyncio.run`` gets its own,
+    and the closed loop's client is forgotten rather than reused."""
+    own = pki.tls[f"{CLIENT}-client"]
+    ctx = client_context(
+        cert=own.pem_path, key=own.key_path, pinned_server_certs=[_b64(pki, f"{SERVER}-server")]
+    )
+    http = HTTPTransport(ssl_for=lambda _: ctx, timeout=5)
+    url = "https://127.0.0.1:9"
+
+    async def pair() -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
+        return http._client(url), http._client(url)
+
+    async def closing() -> httpx.AsyncClient:
+        client = http._client(url)
+        await http.aclose()
+        return client
+
+    a1, a2 = asyncio.run(pair())
+    b1, _ = asyncio.run(pair())
+    assert a1 is a2  # one client per loop and endpoint
+    assert b1 is not a1
+    assert list(http._clients.values()) == [b1]  # the first loop's client was forgotten
+    c = asyncio.run(closing())
+    assert c.is_closed
+    assert http._clients == {}

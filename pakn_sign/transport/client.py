@@ -7,6 +7,7 @@ signed manifest, so no other framing is needed and no part is ever buffered whol
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -50,7 +51,9 @@ class HTTPTransport:
         self._ssl_for = ssl_for
         self._transport_for = transport_for
         self._timeout = httpx.Timeout(timeout)
-        self._clients: dict[tuple[str, int], httpx.AsyncClient] = {}
+        # httpx clients are bound to the event loop they first ran on: one per loop, and the
+        # clients of loops that have closed are dropped when a new one is made.
+        self._clients: dict[tuple[str, int, asyncio.AbstractEventLoop], httpx.AsyncClient] = {}
         self._transports: dict[tuple[str, int], httpx.AsyncBaseTransport] = {}
 
     def _transport(self, endpoint: str) -> httpx.AsyncBaseTransport:
@@ -85,9 +88,12 @@ class HTTPTransport:
 
     def _client(self, endpoint: str) -> httpx.AsyncClient:
         ctx = self._ssl_for(endpoint)
-        key = (endpoint, id(ctx))
+        loop = asyncio.get_running_loop()
+        key = (endpoint, id(ctx), loop)
         client = self._clients.get(key)
         if client is None:
+            for dead in [k for k in self._clients if k[2].is_closed()]:
+                del self._clients[dead]
             if ctx is None and self._transport_for is None and url_scheme(endpoint) != "http":
                 raise DeliveryError(f"no pinned TLS context for {endpoint}")  # as _transport
             client = httpx.AsyncClient(
@@ -168,9 +174,12 @@ class HTTPTransport:
         return response.status_code, content
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
+        """Close this event loop's connections; forget those of loops that have closed."""
+        loop = asyncio.get_running_loop()
+        for key in [k for k in self._clients if k[2] is loop or k[2].is_closed()]:
+            client = self._clients.pop(key)
+            if key[2] is loop:
+                await client.aclose()
         for pool in self._transports.values():
             await pool.aclose()
-        self._clients.clear()
         self._transports.clear()

@@ -52,13 +52,31 @@ class _Conn:
         self.writer.close()
 
 
+class _Pool:
+    """One event loop's share of a transport: its connection slots and idle connections.
+
+    asyncio streams and semaphores belong to the loop that made them, so a transport used
+    from a second loop (another ``asyncio.run``, another thread) gets a pool of its own
+    instead of reusing a connection of a loop that may be closed or running elsewhere.
+    """
+
+    __slots__ = ("idle", "slots")
+
+    def __init__(self, max_connections: int) -> None:
+        self.slots = asyncio.Semaphore(max_connections)
+        self.idle: dict[tuple[str, int], list[_Conn]] = {}
+
+
 class LeanTransport(httpx.AsyncBaseTransport):
     """HTTP/1.1 (TLS) with keep-alive; responses are read whole, up to ``max_response``.
+
+    Safe to share across event loops: each loop gets its own connections (a pool per loop;
+    ``aclose`` closes the calling loop's, and a closed loop's pool is dropped).
 
     Args:
         ssl_context: the pinned client context (``tls.client_context``).
         timeout: seconds for connecting and for each read or write.
-        max_connections: open connections at most (others wait for one).
+        max_connections: open connections at most per event loop (others wait for one).
         max_response: response bodies over this many bytes are refused.
     """
 
@@ -72,30 +90,43 @@ class LeanTransport(httpx.AsyncBaseTransport):
     ):
         self._ctx = ssl_context
         self._timeout = timeout
-        self._slots = asyncio.Semaphore(max_connections)
-        self._idle: dict[tuple[str, int], list[_Conn]] = {}
+        self._max_connections = max_connections
+        self._pools: dict[asyncio.AbstractEventLoop, _Pool] = {}
         self._max_response = max_response
+
+    def _pool(self) -> _Pool:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            # A new loop: forget the pools of closed ones (a dead loop's connections cannot
+            # be closed through it any more; their transports warn when collected, as any
+            # stream left open does). Not a weak mapping: the connections hold their loop.
+            for old in [lp for lp in self._pools if lp.is_closed()]:
+                self._pools.pop(old, None)
+            pool = self._pools.setdefault(loop, _Pool(self._max_connections))
+        return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         if url.scheme != "https" or url.host == "":
             raise httpx.UnsupportedProtocol(f"only https:// URLs: {url}")
         key = (url.host, url.port or 443)
-        async with self._slots:
-            conn = await self._checkout(key)
+        pool = self._pool()
+        async with pool.slots:
+            conn = await self._checkout(pool, key)
             try:
                 status, headers, body, reusable = await self._exchange(conn, request)
             except BaseException:
                 conn.close()
                 raise
             if reusable:
-                self._idle.setdefault(key, []).append(conn)
+                pool.idle.setdefault(key, []).append(conn)
             else:
                 conn.close()
         return httpx.Response(status, headers=headers, content=body, request=request)
 
-    async def _checkout(self, key: tuple[str, int]) -> _Conn:
-        idle = self._idle.get(key)
+    async def _checkout(self, pool: _Pool, key: tuple[str, int]) -> _Conn:
+        idle = pool.idle.get(key)
         while idle:
             conn = idle.pop()
             if conn.usable():
@@ -207,10 +238,23 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 raise httpx.RemoteProtocolError("malformed chunk")
 
     async def aclose(self) -> None:
-        for conns in self._idle.values():
-            for conn in conns:
-                conn.close()
-        self._idle.clear()
+        """Close the calling loop's idle connections (other loops' pools go with their loop)."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        conns = [c for cs in pool.idle.values() for c in cs] if pool is not None else []
+        for conn in conns:
+            conn.close()
+        if not conns:
+            return
+        # Let the TLS close_notify go out before the loop may end (asyncio.run returns right
+        # after); a peer that does not answer in time gets its connection aborted.
+        closing = [asyncio.ensure_future(c.writer.wait_closed()) for c in conns]
+        done, late = await asyncio.wait(closing, timeout=min(self._timeout, 5.0))
+        for task in done:
+            task.exception()  # retrieved: a reset while closing is not worth a warning
+        for conn, task in zip(conns, closing, strict=True):
+            if task in late:
+                task.cancel()
+                conn.writer.transport.abort()
 
 
 def _buffered(reader: asyncio.StreamReader) -> bool:
