@@ -1,18 +1,20 @@
 """A small thread-safe LRU map for validated chains (DESIGN.md §9: 0.85-1.5 ms a chain).
 
 The cache knows nothing about certificates: safety comes from the key ``paths.py`` builds,
-which holds every input the result depends on (see docs/trust.md "The cache").
+which holds every input the result depends on but the instant, and from the time window
+``cache_window.py`` computes for each entry (see docs/trust.md "The cache").
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["CacheInfo", "IdentityMemo", "LRUCache"]
+__all__ = ["CacheInfo", "IdentityMemo", "LRUCache", "WindowCache"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -56,6 +58,18 @@ class LRUCache(Generic[V]):
             self._hits += 1
             return value
 
+    def get_or_load(self, key: K, load: Callable[[K], V]) -> V:
+        """The value for ``key``, else ``load(key)`` stored (a failing load stores nothing).
+
+        ``load`` runs outside the lock: two threads may load the same key; both values are
+        equal, the later one stays.
+        """
+        value = self.get(key)
+        if value is None:
+            value = load(key)
+            self.put(key, value)
+        return value
+
     def put(self, key: Hashable, value: V) -> None:
         """Store ``value``; evicts the least recently used entry beyond ``maxsize``."""
         with self._lock:
@@ -74,6 +88,22 @@ class LRUCache(Generic[V]):
         """Current counters."""
         with self._lock:
             return CacheInfo(self._hits, self._misses, len(self._data), self._maxsize)
+
+
+class WindowCache(LRUCache[tuple[dt.datetime, dt.datetime, V]]):
+    """An :class:`LRUCache` of ``(start, end, value)``: a value holds for instants in
+    ``[start, end)`` only, and a lookup at any other instant is a miss (counted as one)."""
+
+    def get_at(self, key: Hashable, at: dt.datetime) -> tuple[dt.datetime, dt.datetime, V] | None:
+        """The entry for ``key`` if ``start <= at < end`` (marking it recently used)."""
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is None or not entry[0] <= at < entry[1]:
+                self._misses += 1
+                return None
+            self._data.move_to_end(key)
+            self._hits += 1
+            return entry
 
 
 class IdentityMemo(Generic[K, V]):

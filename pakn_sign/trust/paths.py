@@ -7,9 +7,12 @@ the :class:`KeyPurpose`, and applies the policy's algorithm and key-size constra
 certificate of the path. Failures raise our errors carrying an ETSI sub-indication.
 
 Successful results are cached (LRU, thread-safe) under a key that holds every input the
-result depends on: the leaf, the candidate certificates, the policy fingerprint (anchors,
-intermediates, CRLs, OCSPs, modes, algorithms…), the exact validation time, the purpose and
-the extra CRL/OCSP bytes. Nothing is cached when the policy fetches over the network.
+result depends on but the instant: the leaf, the candidate certificates, the policy
+fingerprint (anchors, intermediates, CRLs, OCSPs, modes, algorithms…), the purpose and the
+extra CRL/OCSP bytes. Each entry holds a time window ``[t0, end)``: from the instant it was
+computed at to the first notBefore/notAfter, thisUpdate/nextUpdate or revocation date after
+it (``cache_window.py``); a lookup hits only inside it and returns the result dated at the
+requested instant. Nothing is cached when the policy fetches over the network.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from pyhanko_certvalidator.policy_decl import (
     REQUIRE_REVINFO,
     CertRevTrustPolicy,
     DisallowWeakAlgorithmsPolicy,
+    FreshnessReqType,
     PKIXValidationParams,
     RevocationCheckingPolicy,
 )
@@ -49,7 +53,8 @@ from ..errors import (
     UntrustedSigner,
     VerificationError,
 )
-from .cache import CacheInfo, IdentityMemo, LRUCache
+from .cache import CacheInfo, IdentityMemo, LRUCache, WindowCache
+from .cache_window import window_end
 from .chain_checks import check_path_crypto, check_purpose, revocation_status
 from .identity import SignerIdentity
 from .policy import RevocationMode, TrustPolicy
@@ -125,7 +130,7 @@ _REVOCATION: dict[RevocationMode, RevocationCheckingPolicy] = {
     RevocationMode.HARD_FAIL: LEGACY_POLICY_MAP["hard-fail"],
     RevocationMode.REQUIRE: REQUIRE_REVINFO,
 }
-_CACHE: LRUCache[ValidatedChain] = LRUCache(maxsize=2048)
+_CACHE: WindowCache[ValidatedChain] = WindowCache(maxsize=2048)
 MAX_CANDIDATES = 64
 """Untrusted certificates accepted per call (path building is combinatorial)."""
 MAX_REVINFO = 64
@@ -138,30 +143,20 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-_ASN1: LRUCache[asn1_x509.Certificate] = LRUCache(maxsize=4096)
 # SHA-256 of each certificate's DER for cache keys (public_bytes re-encodes: ~10 us a call).
 _DIGESTS: IdentityMemo[x509.Certificate, bytes] = IdentityMemo(lambda c: sha256(_der(c)).digest())
-
-
+# asn1crypto parses lazily and memoises (names, hashes, CRL entries): reusing the parsed
+# object for the same DER saves most of a cold validation. Keyed by the full DER.
+_ASN1: LRUCache[asn1_x509.Certificate] = LRUCache(maxsize=4096)
 _CRLS: LRUCache[asn1_crl.CertificateList] = LRUCache(maxsize=256)
 
 
-def _loaded(cache: LRUCache[T], der: bytes, load: Callable[[bytes], T]) -> T:
-    # asn1crypto parses lazily and memoises (names, hashes, CRL entries): reusing the parsed
-    # object for the same DER saves most of a cold validation. Keyed by the full DER.
-    parsed = cache.get(der)
-    if parsed is None:
-        parsed = load(der)
-        cache.put(der, parsed)
-    return parsed
-
-
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return _loaded(_ASN1, _der(cert), asn1_x509.Certificate.load)
+    return _ASN1.get_or_load(_der(cert), asn1_x509.Certificate.load)
 
 
 def _asn1_crl(der: bytes) -> asn1_crl.CertificateList:
-    return _loaded(_CRLS, bytes(der), asn1_crl.CertificateList.load)
+    return _CRLS.get_or_load(bytes(der), asn1_crl.CertificateList.load)
 
 
 def build_validation_context(
@@ -192,7 +187,11 @@ def build_validation_context(
         allow_fetching=policy.allow_fetching and not off,
         crls=[] if off else [_asn1_crl(b) for b in (*policy.crls, *extra_crls)],
         ocsps=[] if off else [*policy.ocsps, *extra_ocsps],
-        revinfo_policy=CertRevTrustPolicy(_REVOCATION[policy.revocation]),
+        # DEFAULT freshness (usable from thisUpdate to nextUpdate, not retroactive): the
+        # cache window (cache_window.py) bounds exactly these thresholds.
+        revinfo_policy=CertRevTrustPolicy(
+            _REVOCATION[policy.revocation], freshness_req_type=FreshnessReqType.DEFAULT
+        ),
         time_tolerance=dt.timedelta(0),
         algorithm_usage_policy=algo_policy,
     )
@@ -240,20 +239,16 @@ def _cache_key(
     leaf: x509.Certificate,
     policy: TrustPolicy,
     candidates: Sequence[x509.Certificate],
-    moment: dt.datetime,
     purpose: KeyPurpose,
     extra_crls: Sequence[bytes],
     extra_ocsps: Sequence[bytes],
 ) -> tuple[Any, ...]:
-    # The instant as an aware UTC datetime: equal keys mean equal instants, as with the UTC
-    # ISO text this replaced (no formatting per call). Not the caller's datetime itself:
-    # two datetimes sharing a zone compare by wall time, ignoring ``fold``. The purpose by its
-    # value: a str hashes in C, a member by Python's Enum.__hash__ (the key is hashed twice).
+    # No instant: the entry's window decides (WindowCache). The purpose by its value: a str
+    # hashes in C, a member by Python's Enum.__hash__ (the key is hashed twice).
     return (
         _DIGESTS(leaf),
         tuple(map(_DIGESTS, candidates)) if candidates else (),
         policy.fingerprint,
-        moment if moment.tzinfo is dt.UTC else moment.astimezone(dt.UTC),
         purpose._value_,
         _digests(extra_crls),
         _digests(extra_ocsps),
@@ -318,16 +313,22 @@ def validate_chain(
         or policy.unsafe_sha1
         or policy.unsafe_legacy_keys
     )
-    key = _cache_key(leaf, policy, candidates, moment, purpose, extra_crls, extra_ocsps)
+    key = _cache_key(leaf, policy, candidates, purpose, extra_crls, extra_ocsps)
     if cacheable:
-        hit = _CACHE.get(key)
+        hit = _CACHE.get_at(key, moment)  # only if t0 <= moment < end
         if hit is not None:
-            return hit
+            t0, _, r = hit  # the same success, dated at the instant asked for
+            if moment == t0:
+                return r
+            return ValidatedChain(r.chain, r.identity, moment, r.revocation_status, r.purpose)
     result = _validate_uncached(
         leaf, policy, candidates, moment, purpose, extra_crls, extra_ocsps, pkix_params
     )
-    if cacheable:
-        _CACHE.put(key, result)
+    if cacheable:  # from t0 on, never before: what was used at t0 may not be valid earlier
+        t0 = moment.astimezone(dt.UTC)
+        end = window_end(t0, result.chain, policy, candidates, extra_crls, extra_ocsps)
+        if end is not None:
+            _CACHE.put(key, (t0, end, result))
     return result
 
 
