@@ -85,6 +85,37 @@ def test_duplicate_replays_the_stored_receipt(mesh) -> None:  # type: ignore[no-
     assert rx.store.inbox_counts() == {"received": 1}
 
 
+def test_duplicate_check_runs_off_the_event_loop_thread(mesh) -> None:  # type: ignore[no-untyped-def]
+    """The dedup read takes the store connection's lock, which the store worker holds through
+    a batch's fsynced COMMIT: on the loop's thread it would stall every request meanwhile."""
+    import threading
+
+    rec = _send(mesh)
+    rx = mesh.nodes[MINISTRY].receiver
+    loop_threads: list[bool] = []
+    real_inbox = rx.store.inbox
+
+    def spy(sender: str, message_id: str):  # type: ignore[no-untyped-def]
+        loop_threads.append(threading.current_thread() is threading.main_thread())
+        return real_inbox(sender, message_id)
+
+    async def post() -> int:
+        return (
+            await mesh.nodes[VPCP].http.post_message(
+                f"http://{MINISTRY}", rec.header, rec.parts, mesh.nodes[VPCP].sender.faults
+            )
+        )[0]
+
+    asyncio.run(post())
+    rx.store.inbox = spy
+    try:
+        assert asyncio.run(post()) == 200  # the duplicate: answered from the stored receipt
+    finally:
+        del rx.store.inbox
+    assert loop_threads  # the check ran
+    assert not any(loop_threads)
+
+
 def test_same_id_other_bytes_is_refused_and_alerted(mesh) -> None:  # type: ignore[no-untyped-def]
     rec = _send(mesh)
     asyncio.run(mesh.nodes[VPCP].sender.deliver_one(rec))

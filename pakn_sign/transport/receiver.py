@@ -31,7 +31,7 @@ from .faults import FaultInjector
 from .sealing import open_sealed, seal
 from .spool import Spool, Staging, inline_plan
 from .store import PartRef, Store, write_cache
-from .store_worker import StoreWorker, run_store_then
+from .store_worker import StoreWorker, run_store, run_store_then
 from .wire import EnvelopeHeader, Receipt
 
 __all__ = ["ENVELOPE_TYP", "RECEIPT_TYP", "ChunkReader", "ReceiveOutcome", "Receiver"]
@@ -177,7 +177,9 @@ class Receiver:
         body: ChunkReader,
         now: dt.datetime,
     ) -> ReceiveOutcome:
-        existing = self.store.inbox(header.sender, header.message_id)
+        # On the store thread: a read here would take the connection lock the store worker
+        # holds through a batch's fsynced COMMIT, stalling every request on this loop.
+        existing = await run_store(self.worker, self.store.inbox, header.sender, header.message_id)
         if existing is not None:
             if existing.envelope_digest != digest:
                 self.store.audit(
