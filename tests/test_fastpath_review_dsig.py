@@ -215,6 +215,12 @@ _SI_EDITS: dict[str, tuple[list[tuple[str, str]], bool]] = {
         [(r'(SignatureMethod Algorithm=")[^"]*', r"\g<1>" + SignatureAlgorithm.ECDSA_SHA256.value)],
         True,
     ),
+    "second_signed_info": ([(r"(<ds:SignedInfo .*</ds:SignedInfo>)", r"\1\1")], True),
+    "unknown_child_in_reference": ([(r"(<ds:DigestMethod )", r"<ds:Foo/>\1")], False),
+    "transforms_after_digest_method": (
+        [(r"(<ds:Transforms>.*</ds:Transforms>)(<ds:DigestMethod [^>]*/>)", r"\2\1")],
+        False,
+    ),
     "unprefixed_signed_info": (
         [("(?#all)<(/?)ds:", r"<\1"), (r"xmlns:ds=", "xmlns=")],
         False,
