@@ -351,13 +351,6 @@ def test_attack_certificate_text_memo_keeps_no_refusal_and_maps_text_to_its_own_
     assert xmldsig_keyinfo._cert_der(text) == der
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known, unfixed here (xmldsig_keyinfo.py is not this review's to change): the "
-    "X509Certificate text memo keeps any text that decodes as base64, whatever its size and "
-    "even when it is no certificate, across verifications (up to 512 entries of up to a "
-    "4 MB text node each, plus its DER): unauthenticated input held in memory",
-)
 def test_attack_keyinfo_text_memo_retains_attacker_megabytes() -> None:
     """A KeyInfo holding 1 MB of base64 that is no certificate: refused, and forgotten."""
     blob = base64.b64encode(bytes(768 * 1024)).decode()
@@ -369,6 +362,50 @@ def test_attack_keyinfo_text_memo_retains_attacker_megabytes() -> None:
         xmldsig_keyinfo.parse_key_info(key_info)
     kept = sum(len(k) + len(v) for k, v in xmldsig_keyinfo._DER_OF_TEXT.items())
     assert kept < 64 * 1024
+
+
+def test_attack_oversized_keyinfo_certificate_is_not_kept_by_any_memo() -> None:
+    """A 256 KB certificate that parses: used for this verification, kept by no cache (text,
+    parsed certificate, leaf index), so unauthenticated input cannot pin memory."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+    from pakn_sign.signing import xmldsig_keysel
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "big")])
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    big = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(when)
+        .not_valid_after(when + dt.timedelta(days=1))
+        .add_extension(
+            x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.99999.1"), bytes(256 * 1024)),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    der = big.public_bytes(serialization.Encoding.DER)
+    text = base64.b64encode(der).decode()
+    key_info = etree.fromstring(
+        f'<ds:KeyInfo xmlns:ds="{DS[1:-1]}"><ds:X509Data>'
+        f"<ds:X509Certificate>{text}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+    )
+    xmldsig_keyinfo._certificate_memo.cache_clear()
+    info = xmldsig_keyinfo.parse_key_info(key_info)
+    assert info.certificates_der == (der,)
+    assert xmldsig_keysel._leaf_certificate(info).serial_number == 7
+    assert text not in xmldsig_keyinfo._DER_OF_TEXT
+    assert xmldsig_keyinfo._certificate_memo.cache_info().currsize == 0
+    assert (der,) not in xmldsig_keysel._LEAF_INDEX
 
 
 def test_attack_per_certificate_memo_ignores_a_reused_id() -> None:

@@ -1,7 +1,7 @@
 """The JSON/JWS parsers' fast paths give exactly the strict paths' results and errors.
 
-``jsoncodec.compact_value`` (pydantic-core parse + compact-length proof, used by the codec's
-``loads_strict`` and by ``jws_json.loads_strict_json``) and ``jws_parse._b64url`` (SIMD
+``jsoncodec.compact_value`` (pydantic-core parse + compact-length proof, used by
+``jws_json.loads_strict_json``) and ``jws_parse._b64url`` (SIMD
 decode + re-encode proof) only ever accept what the strict code accepts, with the same
 value; everything else falls through to the strict code. Each test compares the two.
 """

@@ -112,15 +112,20 @@ _DER_OF_TEXT: dict[str, bytes] = {}
 """X509Certificate text -> its strictly decoded DER. Signers send the same chain with every
 document; the same text always decodes to the same bytes (a refusal raises, never stored),
 and handing back the same ``bytes`` object keeps its hash for the DER-keyed caches below."""
+MEMO_MAX_DER = 12 * 1024
+"""Certificates up to this size are remembered between verifications (real ones are 1-3 KB);
+larger KeyInfo input, all attacker-chosen, is decoded and parsed each time, never kept."""
+_MEMO_MAX_TEXT = MEMO_MAX_DER * 4 // 3 + 4
 
 
 def _cert_der(text: str | None) -> bytes:
     der = _DER_OF_TEXT.get(text) if text else None
     if der is None:
         der = b64decode_strict(text, what="X509Certificate")
-        if len(_DER_OF_TEXT) >= 512:
-            _DER_OF_TEXT.clear()
-        _DER_OF_TEXT[text or ""] = der
+        if text is not None and len(text) <= _MEMO_MAX_TEXT:
+            if len(_DER_OF_TEXT) >= 512:
+                _DER_OF_TEXT.clear()
+            _DER_OF_TEXT[text] = der
     return der
 
 
@@ -136,12 +141,18 @@ def _x509_data(data: etree._Element, certs: list[bytes], crls: list[bytes]) -> N
         # certificate; looking one up is the resolver's business, never a fetch.
 
 
-@functools.lru_cache(maxsize=512)
-def _certificate(der: bytes) -> x509.Certificate:
-    # Signers send the same chain with every document: parse (and decode the names of) each
-    # certificate once. Keyed by the whole DER; certificates are immutable; a refusal is
-    # raised, never cached.
+def _load(der: bytes) -> x509.Certificate:
     return load_der_certificate(der, what="X509Certificate", code="xmldsig.keyinfo")
+
+
+# Signers send the same chain with every document: parse (and decode the names of) each
+# certificate once. Keyed by the whole DER; certificates are immutable; a refusal is raised,
+# never cached; an oversized one is not kept (MEMO_MAX_DER).
+_certificate_memo = functools.lru_cache(maxsize=512)(_load)
+
+
+def _certificate(der: bytes) -> x509.Certificate:
+    return _certificate_memo(der) if len(der) <= MEMO_MAX_DER else _load(der)
 
 
 def parse_key_info(key_info: etree._Element | None) -> KeyInfoData:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 
 from ..errors import InvalidInput, InvalidSignature, PolicyViolation, UnsupportedFeature
 from .algorithms import PublicKey, SignatureAlgorithm, key_type_of
+from .xmldsig_keyinfo import MEMO_MAX_DER
 from .xmldsig_types import KeyInfoData
 
 __all__ = ["KeyResolver", "check_key", "select_key"]
@@ -36,9 +37,10 @@ def _leaf_certificate(info: KeyInfoData) -> x509.Certificate:
     index = _LEAF_INDEX.get(ders)
     if index is None:
         index = _leaf_index(ders, info.certificates)
-        if len(_LEAF_INDEX) >= 256:
-            _LEAF_INDEX.clear()
-        _LEAF_INDEX[ders] = index
+        if all(len(d) <= MEMO_MAX_DER for d in ders):  # oversized input is never kept
+            if len(_LEAF_INDEX) >= 256:
+                _LEAF_INDEX.clear()
+            _LEAF_INDEX[ders] = index
     return info.certificates[index]
 
 
