@@ -12,7 +12,12 @@ from cryptography import x509
 
 from ..errors import InvalidInput
 
-__all__ = ["load_der_certificate"]
+__all__ = ["MAX_CERTIFICATE_BYTES", "load_der_certificate"]
+
+MAX_CERTIFICATE_BYTES = 16 * 1024
+"""The largest certificate accepted from signed data. Document-signing certificates are
+1-3 KB; the limit leaves room for long policy or name lists while keeping what caches of
+parsed certificates can be made to hold bounded (OpenSSL caps a whole TLS chain at 100 KB)."""
 
 
 def load_der_certificate(
@@ -26,8 +31,14 @@ def load_der_certificate(
         code: the error code (``None``: ``InvalidInput``'s own).
 
     Raises:
-        InvalidInput: not a DER certificate, an unknown version, or undecodable names.
+        InvalidInput: larger than :data:`MAX_CERTIFICATE_BYTES`, not a DER certificate, an
+            unknown version, or undecodable names.
     """
+    if len(der) > MAX_CERTIFICATE_BYTES:
+        raise InvalidInput(
+            f"{what} is {len(der)} bytes; certificates over {MAX_CERTIFICATE_BYTES} are refused",
+            code=code,
+        )
     try:
         cert = x509.load_der_x509_certificate(der)
         _ = cert.subject, cert.issuer  # decoded lazily: fail here, not in a caller

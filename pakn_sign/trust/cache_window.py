@@ -47,6 +47,7 @@ T = TypeVar("T")
 # serial *and* issuer, which a lookup by serial cannot mirror: such CRLs are not bounded.
 _CERTIFICATE_ISSUER_OID = b"\x06\x03\x55\x1d\x1d"
 _MAX_SERIALS = 4096
+_MAX_KEPT = 256 * 1024  # revocation data that came with a signature: kept up to this size
 
 
 @dataclass
@@ -106,8 +107,12 @@ def _load_ocsp(der: bytes) -> _OcspTimes:
     return _OcspTimes(tuple(times), tuple(resp.certificates))
 
 
-def _parsed(cache: LRUCache[T], der: bytes, load: Callable[[bytes], T]) -> T | None:
+def _parsed(
+    cache: LRUCache[T], der: bytes, load: Callable[[bytes], T], *, keep: bool = True
+) -> T | None:
     try:
+        if not keep:  # large data that came with a signature: parsed, never kept
+            return load(bytes(der))
         return cache.get_or_load(bytes(der), load)  # bytes(b) is b itself for bytes
     except ValueError:  # cryptography could not read it: not bounded, not cached
         return None
@@ -138,16 +143,18 @@ def window_end(
     pool = [*chain, *candidates, *policy.intermediates, *policy.anchors]
     off = policy.revocation is RevocationMode.OFF
     events: list[dt.datetime] = []
-    for der in () if off else (*policy.ocsps, *extra_ocsps):
-        parsed = _parsed(_OCSP_TIMES, der, _load_ocsp)
+    ocsps = [(d, True) for d in policy.ocsps] + [(d, len(d) <= _MAX_KEPT) for d in extra_ocsps]
+    for der, keep in () if off else ocsps:
+        parsed = _parsed(_OCSP_TIMES, der, _load_ocsp, keep=keep)
         if parsed is None:
             return None
         events += parsed.times
         pool += parsed.certs
     for cert in pool:
         events += (cert.not_valid_before_utc, cert.not_valid_after_utc)
-    for der in () if off else (*policy.crls, *extra_crls):
-        crl = _parsed(_CRL_TIMES, der, _load_crl)
+    crls = [(d, True) for d in policy.crls] + [(d, len(d) <= _MAX_KEPT) for d in extra_crls]
+    for der, keep in () if off else crls:
+        crl = _parsed(_CRL_TIMES, der, _load_crl, keep=keep)
         if crl is None:
             return None
         events += (crl.this_update, crl.next_update)

@@ -155,7 +155,11 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return _ASN1.get_or_load(_der(cert), asn1_x509.Certificate.load)
 
 
-def _asn1_crl(der: bytes) -> asn1_crl.CertificateList:
+def _asn1_crl(der: bytes, *, extra: bool = False) -> asn1_crl.CertificateList:
+    # A CRL that came with a signature (anyone may add one to a B-LT signature's unsigned
+    # properties) is kept only up to 256 KiB; the policy's own CRLs always are.
+    if extra and len(der) > 256 * 1024:
+        return asn1_crl.CertificateList.load(bytes(der))
     return _CRLS.get_or_load(bytes(der), asn1_crl.CertificateList.load)
 
 
@@ -185,7 +189,9 @@ def build_validation_context(
         other_certs=[_asn1(c) for c in (*policy.intermediates, *candidates)],
         moment=moment,
         allow_fetching=policy.allow_fetching and not off,
-        crls=[] if off else [_asn1_crl(b) for b in (*policy.crls, *extra_crls)],
+        crls=[]
+        if off
+        else [*map(_asn1_crl, policy.crls), *(_asn1_crl(b, extra=True) for b in extra_crls)],
         ocsps=[] if off else [*policy.ocsps, *extra_ocsps],
         # DEFAULT freshness (usable from thisUpdate to nextUpdate, not retroactive): the
         # cache window (cache_window.py) bounds exactly these thresholds.
