@@ -19,6 +19,11 @@ already flipped and stay flipped. A threshold equal to ``start`` gives an empty 
 cached. Anything that cannot be parsed or bounded gives ``None``: not cached (a miss is
 always safe). Parsing uses cryptography, which refuses fractional seconds, so every time read
 here is the whole-second value certvalidator (asn1crypto) reads from the same bytes.
+
+``key_complete`` says whether the policy fingerprint in the cache key stands for everything
+``validate_chain`` does with the policy: not for a subclass (its own methods) nor for a signer
+requirement of a class outside ``requirements.py`` (its repr may omit state, or be the
+object's address, which a later object reuses).
 """
 
 from __future__ import annotations
@@ -26,19 +31,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.x509 import ocsp
 from pyhanko_certvalidator.policy_decl import FRESHNESS_FALLBACK_VALIDITY_DEFAULT
 
 from .cache import LRUCache
-from .policy import RevocationMode
+from .policy import RevocationMode, TrustPolicy
+from .requirements import (
+    AllOf,
+    AnyOf,
+    SignerIs,
+    SignerIsOfficialOf,
+    SignerIsOrganisation,
+    SignerIsOrganisationWithMST,
+    SignerIsPerson,
+)
 
-if TYPE_CHECKING:
-    from .policy import TrustPolicy
-
-__all__ = ["window_end"]
+__all__ = ["key_complete", "window_end"]
 
 T = TypeVar("T")
 
@@ -114,7 +125,7 @@ def _parsed(
         if not keep:  # large data that came with a signature: parsed, never kept
             return load(bytes(der))
         return cache.get_or_load(bytes(der), load)  # bytes(b) is b itself for bytes
-    except ValueError:  # cryptography could not read it: not bounded, not cached
+    except (ValueError, OverflowError):  # unreadable, or a time + 30 min past year 9999
         return None
 
 
@@ -159,8 +170,39 @@ def window_end(
             return None
         events += (crl.this_update, crl.next_update)
         for cert in pool:
-            when = crl.revoked_at(cert.serial_number)
+            try:
+                when = crl.revoked_at(cert.serial_number)
+            except ValueError:  # a negative serial: cryptography cannot look it up
+                return None
             if when is not None:
                 events.append(when)
     end = min((e for e in events if e >= start), default=None)
     return end if end is not None and end > start else None
+
+
+# Frozen dataclasses whose repr shows every field: their repr in the fingerprint is their value.
+_VALUE_REQUIREMENTS: frozenset[type] = frozenset(
+    {
+        SignerIs,
+        SignerIsPerson,
+        SignerIsOrganisation,
+        SignerIsOrganisationWithMST,
+        SignerIsOfficialOf,
+    }
+)
+
+
+def _by_value(req: object) -> bool:
+    kind = type(req)  # exact types: a subclass may override check()
+    if kind is AllOf or kind is AnyOf:
+        return all(map(_by_value, req.requirements))  # type: ignore[attr-defined]
+    return kind in _VALUE_REQUIREMENTS
+
+
+def key_complete(policy: TrustPolicy) -> bool:
+    """True if ``policy.fingerprint`` stands for all that ``validate_chain`` does with it.
+
+    ``validate_chain`` applies ``policy.check_signer`` (``policy.signer``); a miss is always
+    safe, so anything the fingerprint may not capture is not cached.
+    """
+    return type(policy) is TrustPolicy and (policy.signer is None or _by_value(policy.signer))

@@ -54,7 +54,7 @@ from ..errors import (
     VerificationError,
 )
 from .cache import CacheInfo, IdentityMemo, LRUCache, WindowCache
-from .cache_window import window_end
+from .cache_window import key_complete, window_end
 from .chain_checks import check_path_crypto, check_purpose, revocation_status
 from .identity import SignerIdentity
 from .policy import RevocationMode, TrustPolicy
@@ -311,9 +311,9 @@ def validate_chain(
         moment = policy.validation_time
     else:
         moment = SystemClock().now()
-    # Never cache network-dependent results, PKITS-style PKIX inputs, or unsafe policies
-    # (their warnings must fire on every use).
-    cacheable = not (
+    # Never cache network-dependent results, PKITS-style PKIX inputs, unsafe policies (their
+    # warnings must fire on every use), or policies the fingerprint may not stand for.
+    cacheable = key_complete(policy) and not (
         policy.allow_fetching
         or pkix_params is not None
         or policy.unsafe_sha1
@@ -324,7 +324,7 @@ def validate_chain(
         hit = _CACHE.get_at(key, moment)  # only if t0 <= moment < end
         if hit is not None:
             t0, _, r = hit  # the same success, dated at the instant asked for
-            if moment == t0:
+            if moment == t0 and moment.tzinfo is r.validation_time.tzinfo:
                 return r
             return ValidatedChain(r.chain, r.identity, moment, r.revocation_status, r.purpose)
     result = _validate_uncached(
