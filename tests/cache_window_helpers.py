@@ -33,10 +33,12 @@ def crl(
 ) -> bytes:
     """A CRL signed by ``issuer``; ``next_=None`` omits nextUpdate (RFC 5280 §5.1.2.5 allows
     it; cryptography's builder does not, so the TBS is re-signed without it)."""
+    # No nextUpdate: built as [this - 1 s, this], then thisUpdate := nextUpdate, dropped.
+    last = this if next_ is not None else this - dt.timedelta(seconds=1)
     b = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.cert.subject)
-        .last_update(this)
+        .last_update(last)
         .next_update(next_ or this)
         .add_extension(x509.CRLNumber(number), False)
         .add_extension(
@@ -53,6 +55,7 @@ def crl(
         return der
     parsed = asn1_crl.CertificateList.load(der)
     tbs = parsed["tbs_cert_list"]
+    tbs["this_update"] = tbs["next_update"]
     tbs["next_update"] = None
     tbs_der = tbs.dump(force=True)
     assert isinstance(issuer.key, ec.EllipticCurvePrivateKey)
