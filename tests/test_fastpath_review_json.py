@@ -173,3 +173,22 @@ def test_strict_decoders_agree_on_base64_alphabets() -> None:
     for text, decode in ((url, lambda t: b64decode_strict(t, what="X")), (std, b64url_decode)):
         with pytest.raises(InvalidInput):
             decode(text)
+
+
+def test_attack_mismatched_thumbprint_never_evicts_a_remembered_chain() -> None:
+    """A chain whose x5t#S256 does not match its leaf is refused and not remembered: a
+    stream of such headers cannot fill (and so clear) the thumbprint memo."""
+    import hashlib
+
+    from pakn_sign.errors import InvalidSignature
+    from pakn_sign.signing import jws
+    from pakn_sign.signing.b64 import b64url_encode
+
+    leaf, other = (xmldsig_signer(k).certificate_chain[0] for k in ("rsa2048", "p256"))
+    text = base64.b64encode(other.public_bytes(serialization.Encoding.DER)).decode()
+    good = b64url_encode(hashlib.sha256(leaf.public_bytes(serialization.Encoding.DER)).digest())
+    before = dict(jws._BY_THUMB)
+    for i in range(300):
+        with pytest.raises(InvalidSignature, match="x5t#S256"):
+            jws.certificates_of({"x5c": [text], "x5t#S256": f"{good[:-4]}{i:04d}"})
+    assert before == jws._BY_THUMB

@@ -145,7 +145,7 @@ def certificates_of(protected: Mapping[str, Any], where: str = "") -> tuple[x509
     chain, thumb = tuple(x5c), protected.get("x5t#S256")
     hit = _BY_THUMB.get(thumb) if type(thumb) is str else None  # no hash of 4 KB of x5c
     certs, leaf_thumb = hit[1] if hit and hit[0] == chain else _decode_x5c(chain, where)
-    if type(thumb) is str and not (hit and hit[0] == chain):
+    if thumb == leaf_thumb and not (hit and hit[0] == chain):  # a mismatch is never kept
         if len(_BY_THUMB) >= 256:  # bounded: attacker-chosen thumbprints only refill it
             _BY_THUMB.clear()
         _BY_THUMB[thumb] = (chain, (certs, leaf_thumb))
