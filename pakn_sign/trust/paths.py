@@ -17,12 +17,10 @@ requested instant. Nothing is cached when the policy fetches over the network.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime as dt
 import enum
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, TypeVar
@@ -47,15 +45,13 @@ from pyhanko_certvalidator.policy_decl import (
 
 from ..clock import SystemClock, ensure_aware
 from ..errors import (
-    IndeterminateError,
     InvalidInput,
-    PolicyViolation,
     UntrustedSigner,
-    VerificationError,
 )
 from .cache import CacheInfo, IdentityMemo, LRUCache, WindowCache
 from .cache_window import key_complete, window_end
 from .chain_checks import check_path_crypto, check_purpose, revocation_status
+from .cv_glue import map_validation_error, run_async
 from .identity import SignerIdentity
 from .policy import RevocationMode, TrustPolicy
 
@@ -206,44 +202,6 @@ def build_validation_context(
     return ctx
 
 
-def _run(factory: Callable[[], Awaitable[T]]) -> T:
-    """Run certvalidator's async API from sync code, without leaking loops or warnings."""
-
-    async def main() -> T:
-        return await factory()
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(main())
-    # Called from inside an event loop (e.g. an ASGI handler): use a private thread.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result()
-
-
-_CRYPTO = "CRYPTO_CONSTRAINTS_FAILURE"
-_ERRORS: tuple[tuple[type[Exception], type[VerificationError], str, str], ...] = (
-    (cv_errors.RevokedError, UntrustedSigner, "REVOKED", "revoked"),
-    (cv_errors.InsufficientRevinfoError, IndeterminateError, "TRY_LATER", "revocation_unknown"),
-    (cv_errors.InsufficientPOEError, IndeterminateError, "NO_POE", "no_poe"),
-    (cv_errors.ExpiredError, IndeterminateError, "OUT_OF_BOUNDS_NO_POE", "certificate_expired"),
-    (cv_errors.NotYetValidError, UntrustedSigner, "NOT_YET_VALID", "certificate_not_yet_valid"),
-    (cv_errors.DisallowedAlgorithmError, PolicyViolation, _CRYPTO, "algorithm_not_allowed"),
-    (cv_errors.PathBuildingError, UntrustedSigner, "NO_CERTIFICATE_CHAIN_FOUND", "no_chain"),
-)
-
-
-def map_validation_error(exc: Exception) -> VerificationError:
-    """Map certvalidator errors to ours with ETSI EN 319 102-1 sub-indications."""
-    msg = str(exc) or type(exc).__name__
-    for kind, error, sub_indication, code in _ERRORS:  # the first match wins
-        if isinstance(exc, kind):
-            return error(msg, sub_indication=sub_indication, code=f"verify.{code}")
-    return UntrustedSigner(
-        msg, sub_indication="CHAIN_CONSTRAINTS_FAILURE", code="verify.chain_invalid"
-    )
-
-
 def _cache_key(
     leaf: x509.Certificate,
     policy: TrustPolicy,
@@ -371,7 +329,7 @@ def _validate_uncached(
             await ctx.aclose()  # type: ignore[no-untyped-call]
 
     try:
-        path = _run(go)
+        path = run_async(go)
     except (cv_errors.PathError, cv_errors.ValidationError) as exc:
         raise map_validation_error(exc) from exc
     except (ValueError, TypeError) as exc:
