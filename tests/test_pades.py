@@ -443,16 +443,20 @@ def test_attack_universal_signature_forgery_zeroed_contents(
 
 
 def _with_garbage_dss(data: bytes, parties_cert_der: bytes) -> bytes:
-    from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-
-    w = IncrementalPdfFileWriter(BytesIO(data), strict=False)
     # A certificate asn1crypto reads issuer and serial from (pyHanko's read_dss) but whose
     # notBefore is not a UTCTime: cryptography refuses it.
     der = parties_cert_der
     at = der.index(b"\x17\x0d")
-    bad = der[: at + 2] + b"XXXXXXXXXXXXZ" + der[at + 15 :]
-    junk = w.add_object(generic.StreamObject(stream_data=bad))
+    return _with_dss_certificate(data, der[: at + 2] + b"XXXXXXXXXXXXZ" + der[at + 15 :])
+
+
+def _with_dss_certificate(data: bytes, cert_der: bytes) -> bytes:
+    """``data`` with an appended revision whose DSS holds ``cert_der``."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    w = IncrementalPdfFileWriter(BytesIO(data), strict=False)
+    junk = w.add_object(generic.StreamObject(stream_data=cert_der))
     w.root["/DSS"] = w.add_object(
         generic.DictionaryObject({generic.NameObject("/Certs"): generic.ArrayObject([junk])})
     )
@@ -472,6 +476,38 @@ def test_attack_garbage_certificate_in_dss(signed_pair: bytes, parties: dict[str
     assert err.value.sub_indication == "FORMAT_FAILURE"
     report = inspect_pdf(forged, policy=parties["policy"], at=LATER)
     assert report.indication.value != "TOTAL_PASSED"
+
+
+def test_attack_oversized_certificate_in_dss(signed_pair: bytes, parties: dict[str, Any]) -> None:
+    # The DSS is hostile input like KeyInfo and x5c: a certificate over the 16 KiB limit
+    # (certload.MAX_CERTIFICATE_BYTES) is refused, never parsed into the caches.
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "padded")])
+    big = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(11)
+        .not_valid_before(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+        .add_extension(
+            x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.99999.1"), bytes(20_000)),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    forged = _with_dss_certificate(signed_pair, big.public_bytes(Encoding.DER))
+    with pytest.raises(InvalidSignature, match="certificates over 16384 are refused") as err:
+        verify_pdf(forged, policy=parties["policy"], at=LATER)
+    assert err.value.sub_indication == "FORMAT_FAILURE"
 
 
 def test_attack_unparsable_signer_certificate_in_cms(

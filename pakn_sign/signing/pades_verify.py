@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cryptography import x509
-
 from ..errors import InvalidInput, InvalidSignature, PaknSignError, PolicyViolation
+from .certload import load_der_certificate
 from .pades import check_pdf_input, field_role
 from .pades_checks import (
     CheckedSignature,
@@ -91,7 +90,8 @@ def _document_data(reader: Any, at: dt.datetime) -> DocumentData:
         # The DSS sits in an unsigned revision: everything read from it is hostile input
         # (pyHanko only reads issuer and serial; cryptography parses the whole certificate).
         certs = tuple(
-            x509.load_der_x509_certificate(ref.get_object().data) for ref in dss.certs.values()
+            load_der_certificate(ref.get_object().data, what="DSS certificate")
+            for ref in dss.certs.values()
         )
         crls = tuple(bytes(ref.get_object().data) for ref in dss.crls)
         ocsps = tuple(bytes(ref.get_object().data) for ref in dss.ocsps)
