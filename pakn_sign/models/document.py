@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar, overload
 from pydantic import Field, TypeAdapter, ValidationError
 
 from ..errors import InvalidInput, SchemaError
+from ._base import validate_clean_json
 from .handling import Answer, AnswerReturn, Forwarding, StatusNotice
 from .intake import Classification, InformationRequest, InformationSupplement, Petition
 from .public import CitizenFeedback, Publication
@@ -138,7 +139,9 @@ def try_validate_document_json(
 ) -> Document | None:
     """The document ``data`` validates to, or None (errors are the caller's strict path's)."""
     try:  # the core validator itself: TypeAdapter.validate_json only passes its defaults on
-        return DOCUMENT_ADAPTER.validator.validate_json(data, context=_context(settings))  # type: ignore[no-any-return]
+        return validate_clean_json(  # type: ignore[no-any-return]
+            DOCUMENT_ADAPTER.validator.validate_json, data, _context(settings)
+        )
     except ValidationError:
         return None
 
