@@ -18,7 +18,7 @@ numbered as the checks below apply them:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
@@ -76,6 +76,8 @@ class ParsedSignature:
     """The unprotected header (``{}`` if absent)."""
     signature_b64: str
     signature: bytes
+    protected_ascii: bytes = field(default=b"", compare=False, repr=False)
+    """``protected_b64`` as ASCII bytes when the parser had them (saves re-encoding)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +93,9 @@ class ParsedJWS:
 
     def signing_input(self, index: int) -> bytes:
         """RFC 7515 §5.1 step 8: ASCII(protected) || '.' || payload segment."""
-        return b".".join(
-            (self.signatures[index].protected_b64.encode("ascii"), self.payload_segment)
-        )
+        sig = self.signatures[index]
+        head = sig.protected_ascii or sig.protected_b64.encode("ascii")
+        return b".".join((head, self.payload_segment))
 
 
 def check_header(
@@ -182,17 +184,9 @@ def _b64url(text: str, where: str) -> tuple[bytes, bytes]:
     Anything else goes to ``b64url_decode``, which raises (or decodes) exactly as before.
     """
     raw = text.encode("ascii") if text.isascii() else b""
-    rest = len(raw) % 4
-    # pybase64 warns on '+' and '/' with url-safe altchars. find, not `in`, which raises
-    # and clears a TypeError per call trying the bytes as an int.
-    if raw and rest != 1 and raw.find(b"+") < 0 and raw.find(b"/") < 0 and raw.find(b"=") < 0:
-        try:
-            # Positional arguments: the keywords cost ~0.25 us a call to parse (altchars, validate).
-            data = pybase64.b64decode(raw + _PAD[rest], b"-_", True)
-        except ValueError:  # binascii.Error included
-            data = None
-        if data is not None and (not rest or raw[-1] in _ZERO_TAIL[rest]):
-            return data, raw
+    data = _b64url_ascii(raw) if raw else None
+    if data is not None:
+        return data, raw
     return b64url_decode(text, where=where), text.encode("ascii")
 
 
@@ -293,6 +287,10 @@ def parse_jws(
         if not allow_compact:
             raise InvalidInput("expected the JWS JSON serialisation (an object)")
         return _parse_compact(raw, limits, understood, detached_payload)
+    if detached_payload is None:
+        fast = _parse_written_layout(raw, limits, understood, unprotected_allowed)
+        if fast is not None:
+            return fast
     obj = loads_strict_json(raw, max_bytes=limits.max_bytes, max_depth=16)
     assert isinstance(obj, dict)
     payload_text = obj.get("payload")
@@ -362,3 +360,79 @@ def _parse_compact(
     return _finish(
         [(ptext, prot, {}, parts[2])], payload_text, detached, "compact", limits, understood, ()
     )
+
+
+# The general serialisation as our signers write it (B-B: no unprotected header), in order.
+_HEAD = b'{"payload":"'
+_FIRST = b'","signatures":[{"protected":"'
+_VALUE = b'","signature":"'
+_NEXT = b'"},{"protected":"'
+_END = b'"}]}'
+
+
+def _parse_written_layout(
+    raw: bytes, limits: JWSLimits, understood: Iterable[str], unprotected_allowed: Iterable[str]
+) -> ParsedJWS | None:
+    """``raw`` parsed without a JSON parse when it is laid out exactly as ``sign_json`` writes
+    it, else None (the caller parses it in full; None is "not this layout", never "invalid").
+
+    Every piece between the fixed delimiters must decode as strict base64url, whose alphabet
+    has no ``"``, ``\\`` or control character: then ``raw`` is exactly the JSON object
+    ``{"payload": P, "signatures": [{"protected": H, "signature": S}, ...]}`` (no duplicate,
+    nothing else), which the full parse would read the same way. The per-signature checks
+    are the full parse's (``check_header``); any refusal leaves the input to the full parse,
+    which raises with its own words and locations.
+    """
+    if not raw.startswith(_HEAD) or not raw.endswith(_END):
+        return None
+    first = raw.find(_FIRST)
+    if first < 0:
+        return None
+    segment = raw[len(_HEAD) : first]
+    entries = raw[first + len(_FIRST) : len(raw) - len(_END)].split(_NEXT)
+    if len(entries) > limits.max_signatures or len(segment) > _b64_size(limits.max_payload_bytes):
+        return None
+    payload = _b64url_ascii(segment)
+    if payload is None:
+        return None
+    sigs = []
+    for entry in entries:
+        parts = entry.split(_VALUE)
+        if len(parts) != 2 or len(parts[0]) > _b64_size(limits.max_header_bytes):
+            return None
+        head_raw, value_raw = parts
+        head, value = _b64url_ascii(head_raw), _b64url_ascii(value_raw)
+        if not head or not value:
+            return None
+        try:
+            prot = loads_strict_json(head, max_bytes=limits.max_header_bytes, max_depth=8)
+            if type(prot) is not dict or prot.get("b64", True) is not True:
+                return None
+            check_header(prot, {}, understood=understood, unprotected_allowed=unprotected_allowed)
+        except (InvalidInput, UnsupportedFeature):
+            return None
+        sigs.append(
+            ParsedSignature(
+                head_raw.decode("ascii"), prot, {}, value_raw.decode("ascii"), value, head_raw
+            )
+        )
+    return ParsedJWS(payload, segment, tuple(sigs), "general")
+
+
+def _b64_size(decoded: int) -> int:
+    return (decoded * 4) // 3 + 4
+
+
+def _b64url_ascii(raw: bytes) -> bytes | None:
+    """``raw`` decoded if it is strict base64url (see ``_b64url`` for the proof), else None."""
+    rest = len(raw) % 4
+    # pybase64 warns on '+' and '/' with url-safe altchars. find, not `in`, which raises
+    # and clears a TypeError per call trying the bytes as an int.
+    if rest == 1 or raw.find(b"+") >= 0 or raw.find(b"/") >= 0 or raw.find(b"=") >= 0:
+        return None
+    try:
+        # Positional arguments: the keywords cost ~0.25 us a call to parse (altchars, validate).
+        data = pybase64.b64decode(raw + _PAD[rest], b"-_", True)
+    except ValueError:
+        return None
+    return data if not rest or raw[-1] in _ZERO_TAIL[rest] else None
