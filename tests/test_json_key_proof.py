@@ -1,6 +1,6 @@
 """The proofs that let ``from_canonical_json`` skip the strict parse, and their premises.
 
-``json_proof.each_key_once`` (every member name once, by counting) and
+``json_proof.each_key_once`` (every member name once, by counting quotes) and
 ``_base.json_strings_clean`` (no refused code point can be in the strings, by screening the
 bytes) must never let through what ``from_json`` refuses, nor read a document differently.
 Each attack is spelled so that a naive count or screen would miss it.
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from strategies import documents
 
 from pakn_sign.codec import jsoncodec
-from pakn_sign.codec.json_proof import each_key_once, explicit_field_count
+from pakn_sign.codec.json_proof import each_key_once
 from pakn_sign.codec.jsoncodec import DEFAULT_JSON_LIMITS, from_canonical_json, from_json, to_json
 from pakn_sign.errors import InvalidInput, SchemaError
 from pakn_sign.models import Answer, DocumentRef, Official
@@ -72,16 +72,14 @@ def test_canonical_payload_takes_neither_slower_proof(monkeypatch: pytest.Monkey
 
 
 def test_attack_duplicate_member_standing_in_for_an_omitted_default() -> None:
-    """``letter`` (default None) left out and ``text`` given twice: as many members as fields,
-    so a bare count would pass; the input did not set every field, so nothing is proven."""
+    """``letter`` (default None, two quotes) left out and ``text`` given twice with a number
+    first (two quotes): a bare quote count would balance; the input did not set every
+    field, so nothing is proven."""
     data = to_json(_answer())
     assert b',"letter":null' in data
-    forged = data.replace(b',"letter":null', b"").replace(
-        b'"text":', '"text":"Bộ đã đồng ý.","text":'.encode()
-    )
+    forged = data.replace(b',"letter":null', b"").replace(b'"text":', b'"text":1,"text":')
     doc = try_validate_document_json(forged)
     assert doc is not None
-    assert explicit_field_count(doc) == -1
     assert not each_key_once(forged, doc)
     with pytest.raises(InvalidInput, match="duplicate object key 'text'"):
         from_canonical_json(forged)
@@ -106,8 +104,8 @@ def test_attack_duplicate_member_spelled_to_escape_the_count(splice: bytes) -> N
 
 
 def test_attack_escaped_quote_fakes_member_boundaries() -> None:
-    """A value holding ``","text":"`` (escaped) next to a real duplicate: quotes inside
-    strings would shift the count; any escaped quote leaves the proof to the slow path."""
+    """A value holding ``","text":"`` (escaped) next to a real duplicate: an escaped quote
+    adds a quote byte, so the count declines and the slower proofs decide."""
     data = to_json(_answer(text='a ","text":"b'))
     doc = try_validate_document_json(data)
     assert doc is not None
@@ -118,9 +116,8 @@ def test_attack_escaped_quote_fakes_member_boundaries() -> None:
 
 
 def test_attack_escaped_quotes_invert_the_count_to_hide_duplicates() -> None:
-    """One escaped quote in ``position`` and one in ``text`` (no spaces): a split at '"' then
-    reads the members between them as string content, hiding two names; two duplicate
-    ``case_id`` members make up the count. Any escaped quote leaves the proof undecided."""
+    """Escaped quotes in ``position`` and ``text`` with two duplicate ``case_id`` members:
+    whatever the escapes do to a quote count, the duplicates are refused."""
     data = to_json(_answer(official={"full_name": "Bình", "position": 'Vụ"trưởng'}, text='Bộ"đã'))
     dup = b'"case_id":"000.00.00.G22,2026/11/01,45/PAKN",'
     forged = b"{" + dup * 2 + data[1:]
@@ -133,21 +130,59 @@ def test_attack_duplicate_member_inside_a_nested_model() -> None:
     assert _same(forged)[0] == "error"
 
 
-def test_colons_inside_strings_are_not_counted() -> None:
-    """Only what lies between strings is counted: a value starting with ':' is content."""
-    data = to_json(_answer(text=":đã trả lời: như sau:"))
+def test_colons_spaces_and_backslashes_inside_strings_do_not_matter() -> None:
+    for text in (":đã trả lời: như sau:", "C:\\thư mục\\", "a , b : c { } [ ]"):
+        data = to_json(_answer(text=text))
+        doc = try_validate_document_json(data)
+        assert doc is not None
+        assert each_key_once(data, doc)
+        assert _same(data)[0] == "ok"
+
+
+def test_pretty_printed_payload_is_proven_too() -> None:
+    data = json.dumps(json.loads(to_json(_answer())), indent=2, ensure_ascii=False).encode()
     doc = try_validate_document_json(data)
     assert doc is not None
     assert each_key_once(data, doc)
     assert _same(data)[0] == "ok"
 
 
-def test_backslash_before_a_closing_quote_declines() -> None:
-    data = to_json(_answer(text="C:\\thư mục\\"))
-    doc = try_validate_document_json(data)
-    assert doc is not None
-    assert not each_key_once(data, doc)
-    assert _same(data)[0] == "ok"
+def _string_leaves(node: Any, path: tuple[Any, ...] = ()) -> Any:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _string_leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _string_leaves(value, (*path, i))
+    elif isinstance(node, str):
+        yield path
+
+
+def _replaced(node: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    copy = dict(node) if isinstance(node, dict) else list(node)
+    copy[path[0]] = _replaced(node[path[0]], path[1:], value)
+    return copy
+
+
+@pytest.mark.parametrize("index", range(len(example_documents())))
+def test_premise_text_leaves_come_only_from_json_strings(index: int) -> None:
+    """The count's premise 2: strict validation never turns a number, boolean, object or
+    array into a leaf held as text (str, enum, date, datetime), so such a leaf always had
+    its two quotes in the input. ``null`` may only give None."""
+    obj = json.loads(to_json(example_documents()[index]))
+    for path in _string_leaves(obj):
+        for value in (0, 1700000000, True, {}, [], None):
+            data = json.dumps(_replaced(obj, path, value), ensure_ascii=False).encode()
+            doc = try_validate_document_json(data)
+            if doc is None:
+                continue
+            leaf: Any = doc
+            for step in path:
+                leaf = leaf[step] if isinstance(step, int) else getattr(leaf, step)
+            assert value is None, (path, value)
+            assert leaf is None, (path, value)
 
 
 _SPLICES = [
