@@ -9,14 +9,11 @@ produce, and refusing it would push every caller to normalise by hand.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 import unicodedata
 from contextvars import ContextVar
 from typing import Annotated, Any, TypeVar
 
-import pydantic_core
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -30,6 +27,8 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticKnownError, core_schema
+
+from ._canonical import canonical_json, document_digest
 
 __all__ = [
     "SHA256_PATTERN",
@@ -257,59 +256,3 @@ def _tuple_from_list(value: object) -> object:
 
 ListToTuple = BeforeValidator(_tuple_from_list)
 """Lets Python callers pass a list where a model field holds a tuple."""
-
-
-def canonical_json(model: BaseModel) -> bytes:
-    """The canonical JSON bytes of a model: sorted keys, compact, UTF-8, no ASCII escapes.
-
-    This is the form digests (``DocumentRef.sha256``) are computed over, whatever the
-    format (XML or JSON) the document later travels in. Our own choice; no VN standard.
-    """
-    # model_dump(mode="json") with its defaults; calling the serializer directly skips
-    # passing fifteen keyword arguments through (2.3 of 4.5 us for a 4 KB answer).
-    data = model.__pydantic_serializer__.to_python(model, mode="json")
-    try:
-        # pydantic-core's serialiser writes the same bytes as json.dumps below for strings,
-        # ints, booleans and null (tested for every code point and every document kind) at
-        # half the cost; anything else (floats, odd keys, lone surrogates) takes json.dumps.
-        return pydantic_core.to_json(_sorted_plain(data))
-    except (_NotPlain, pydantic_core.PydanticSerializationError):
-        pass
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
-
-
-class _NotPlain(Exception):
-    """A value outside str/int/bool/None/list/dict-with-str-keys."""
-
-
-_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
-
-
-def _sorted_plain(value: Any) -> Any:
-    # Exact types only (a subclass takes json.dumps); scalars are copied inline rather than
-    # through a call each (~16 calls saved per 4 KB document).
-    t = type(value)
-    if t is dict:
-        try:
-            keys = sorted(value)
-        except TypeError:  # mixed key types
-            raise _NotPlain from None
-        out = {}
-        for k in keys:
-            if type(k) is not str:
-                raise _NotPlain
-            v = value[k]
-            out[k] = v if type(v) in _PLAIN_SCALARS else _sorted_plain(v)
-        return out
-    if t is list:
-        return [v if type(v) in _PLAIN_SCALARS else _sorted_plain(v) for v in value]
-    if t in _PLAIN_SCALARS:
-        return value
-    raise _NotPlain
-
-
-def document_digest(model: BaseModel) -> str:
-    """SHA-256 (lowercase hex) of :func:`canonical_json` of ``model``."""
-    return hashlib.sha256(canonical_json(model)).hexdigest()

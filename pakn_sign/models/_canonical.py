@@ -1,0 +1,144 @@
+"""The canonical JSON of a model: what ``DocumentRef.sha256`` digests and JAdES signs.
+
+Sorted keys, compact separators, UTF-8 without ASCII escapes, datetimes as ISO 8601 keeping
+their offset (``+00:00``): the same model always gives the same bytes, whatever format (XML
+or JSON) the document later travels in. Our own choice; no VN standard.
+
+Two ways to the same bytes:
+
+- our wire models (``pakn_sign.models``) are read field by field into sorted plain values
+  (``_plain_model``): their fields hold only str, StrEnum, int, bool, None, date, datetime
+  (always the ``Timestamp`` type, serialised with ``isoformat``), tuples and other wire
+  models (tests hold every model to this and compare both ways on every kind);
+- any other model goes through pydantic's ``model_dump(mode="json")``, then the keys are
+  sorted (``_sorted_plain``).
+
+pydantic-core then writes the plain values; json.dumps takes whatever it cannot (floats,
+lone surrogates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+from typing import Any
+
+import pydantic_core
+from pydantic import BaseModel
+
+__all__ = ["canonical_json", "document_digest"]
+
+
+def canonical_json(model: BaseModel) -> bytes:
+    """The canonical JSON bytes of a model: sorted keys, compact, UTF-8, no ASCII escapes."""
+    try:
+        data = _plain_model(model) if _sorted_fields(type(model)) is not None else None
+    except _NotPlain:
+        data = None
+    if data is None:
+        # model_dump(mode="json") with its defaults; calling the serializer directly skips
+        # passing fifteen keyword arguments through (2.3 of 4.5 us for a 4 KB answer).
+        dumped = model.__pydantic_serializer__.to_python(model, mode="json")
+        try:
+            data = _sorted_plain(dumped)
+        except _NotPlain:
+            return _dumps(dumped)
+    try:
+        # pydantic-core's serialiser writes the same bytes as json.dumps below for strings,
+        # ints, booleans and null (tested for every code point and every document kind) at
+        # half the cost; anything else (lone surrogates) takes json.dumps.
+        return pydantic_core.to_json(data)
+    except pydantic_core.PydanticSerializationError:
+        return _dumps(data)
+
+
+def document_digest(model: BaseModel) -> str:
+    """SHA-256 (lowercase hex) of :func:`canonical_json` of ``model``."""
+    return hashlib.sha256(canonical_json(model)).hexdigest()
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+class _NotPlain(Exception):
+    """A value outside what the plain form holds: the other way decides."""
+
+
+_WIRE: dict[type[Any], tuple[str, ...] | None] = {}
+"""Per model class: its field names sorted if it is one of our wire models, else None."""
+
+
+def _sorted_fields(cls: type[Any]) -> tuple[str, ...] | None:
+    names = _WIRE.get(cls, ())
+    if names != ():
+        return names
+    from ._base import WireModel  # _base imports this module
+
+    ours = (
+        issubclass(cls, WireModel)
+        and cls.__module__.startswith("pakn_sign.models.")
+        and not cls.model_computed_fields
+    )
+    names = _WIRE[cls] = tuple(sorted(cls.model_fields)) if ours else None
+    return names
+
+
+def _plain_model(model: BaseModel) -> dict[str, Any]:
+    """A wire model as the sorted plain dict ``model_dump(mode="json")`` would sort to."""
+    names = _WIRE.get(type(model)) or _sorted_fields(type(model))
+    if names is None:
+        raise _NotPlain
+    values = model.__dict__
+    out = {}
+    for name in names:
+        value = values[name]
+        t = type(value)
+        # Exact types inline: a call per scalar costs more than the test.
+        out[name] = value if t is str or t is int or value is None or t is bool else _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    t = type(value)
+    if t is dt.datetime or t is dt.date:
+        return value.isoformat()  # Timestamp's serialiser; pydantic's for a date
+    if t is tuple or t is list:
+        return [v if type(v) is str else _plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return _plain(value.value)
+    if isinstance(value, BaseModel):
+        return _plain_model(value)
+    if t is str or t is int or value is None or t is bool:
+        return value
+    raise _NotPlain
+
+
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _sorted_plain(value: Any) -> Any:
+    # Exact types only (a subclass takes json.dumps); scalars are copied inline rather than
+    # through a call each (~16 calls saved per 4 KB document).
+    t = type(value)
+    if t is dict:
+        try:
+            keys = sorted(value)
+        except TypeError:  # mixed key types
+            raise _NotPlain from None
+        out = {}
+        for k in keys:
+            if type(k) is not str:
+                raise _NotPlain
+            v = value[k]
+            out[k] = v if type(v) in _PLAIN_SCALARS else _sorted_plain(v)
+        return out
+    if t is list:
+        return [v if type(v) in _PLAIN_SCALARS else _sorted_plain(v) for v in value]
+    if t in _PLAIN_SCALARS:
+        return value
+    raise _NotPlain
