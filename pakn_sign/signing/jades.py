@@ -150,7 +150,12 @@ def sign_json(
         InvalidInput / SchemaError: not a PAKN document or not a valid JAdES container.
         SigningError: the signer failed.
     """
-    the_role = role if isinstance(role, SignerRole) else SignerRole.parse(role)
+    # A dict lookup first: SignerRole(value) runs Enum's Python-level __call__.
+    the_role = (
+        role
+        if isinstance(role, SignerRole)
+        else (type(role) is str and _ROLES.get(role)) or SignerRole.parse(role)
+    )
     if level not in _LEVELS:
         raise ConfigurationError(f"JAdES level must be one of {_LEVELS}, got {level!r}")
     if level == "B-T" and tsa is None:
@@ -191,7 +196,7 @@ def sign_json(
 _Frame = tuple[bytes, bytes, bytes]
 """(base64url of the header's first 3k bytes, the remaining header bytes before sigT, the
 bytes after sigT's closing quote and paknCov)."""
-_FRAMES: dict[tuple[int, SignatureAlgorithm, SignerRole], tuple[Any, _Frame]] = {}
+_FRAMES: dict[tuple[int, str, str], tuple[Any, _Frame]] = {}
 
 
 def _frame(chain: Sequence[x509.Certificate], alg: SignatureAlgorithm, role: SignerRole) -> _Frame:
@@ -203,7 +208,7 @@ def _frame(chain: Sequence[x509.Certificate], alg: SignatureAlgorithm, role: Sig
     """
     if not isinstance(chain, tuple):
         return _header_frame(tuple(chain), alg, role)
-    key = (id(chain), alg, role)
+    key = (id(chain), alg._value_, role._value_)  # str values hash in C; Enum.__hash__ does not
     hit = _FRAMES.get(key)
     if hit is not None and hit[0] is chain:
         return hit[1]

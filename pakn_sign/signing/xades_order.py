@@ -97,7 +97,7 @@ def check_order(slots: Sequence[SignatureSlot]) -> None:
 
 def check_can_add(existing: Iterable[SignerRole], new: SignerRole) -> None:
     """Refuse a personal signature over an organisation signature (Art. 32), when signing."""
-    if new is SignerRole.PERSONAL and SignerRole.ORGANISATION in set(existing):
+    if new is SignerRole.PERSONAL and any(r is SignerRole.ORGANISATION for r in existing):
         raise ConfigurationError(
             "cannot add a personal signature to a document that already carries an "
             "organisation signature (Decree 30/2020 Art. 32: personal first)"
