@@ -1,28 +1,30 @@
 """``canonical_json`` reads our wire models field by field; that must give pydantic's bytes.
 
-The direct reading (``_canonical._plain_model``) knows only the value types our models hold;
-these tests hold every wire model to that list, so a new field of another kind (a float, a
-datetime without ``Timestamp``'s serialiser, an alias) fails here instead of changing digests.
-The bytes themselves are compared with the json.dumps definition in test_json_codec.py.
+The direct reading (``_canonical._plain_model``) writes each value by its own type, checked
+against its field's plan (``_canonical_plan.plan_of``): the exact types validation gives.
+These tests hold every wire model to having a plan, the plan to refusing what the reading
+cannot write as pydantic does (a float, a datetime without ``Timestamp``'s serialiser, a
+custom serialiser), and compare both ways on every kind. Values validation would not have
+given are compared in tests/test_fastpath_review_2.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
-import types
 import typing
 from typing import Annotated, Any
 
+import pydantic
 import pytest
 from conftest import example_documents
 from hypothesis import given, settings
-from pydantic import AwareDatetime, BaseModel, PlainSerializer
+from pydantic import AwareDatetime, PlainSerializer
 from strategies import documents
 
 from pakn_sign.models import _base, _canonical
 from pakn_sign.models._base import Timestamp, WireModel, canonical_json
+from pakn_sign.models._canonical_plan import plan_of
 
 
 def _wire_models() -> list[type[WireModel]]:
@@ -36,58 +38,46 @@ def _wire_models() -> list[type[WireModel]]:
     return found
 
 
-_ISO = next(m for m in typing.get_args(Timestamp)[1:] if isinstance(m, PlainSerializer))
-
-
-def _plain_types(annotation: Any, serialised_as_iso: bool = False) -> list[str]:
-    """What in ``annotation`` the direct reading would not write as pydantic does."""
-    if typing.get_origin(annotation) is Annotated:
-        inner, *meta = typing.get_args(annotation)
-        iso = serialised_as_iso or any(m is _ISO for m in meta)
-        custom = [m for m in meta if isinstance(m, PlainSerializer) and m is not _ISO]
-        return [f"serialiser {m}" for m in custom] + _plain_types(inner, iso)
-    origin = typing.get_origin(annotation)
-    if origin is not None:  # tuple[...], X | None, Literal[...], dict[...]
-        known = origin in (tuple, typing.Union, types.UnionType, typing.Literal)
-        problems = [] if known else [getattr(origin, "__name__", str(origin))]
-        for arg in typing.get_args(annotation):
-            if arg is not Ellipsis and origin is not typing.Literal:
-                problems += _plain_types(arg, serialised_as_iso)
-        return problems
-    if annotation is AwareDatetime or annotation is dt.datetime:
-        return [] if serialised_as_iso else ["a datetime without Timestamp's serialiser"]
-    if isinstance(annotation, type):
-        if issubclass(annotation, BaseModel):
-            return []  # checked as a model of its own
-        if issubclass(annotation, enum.Enum):
-            return [] if all(type(m.value) in (str, int) for m in annotation) else ["enum"]
-        if annotation in (str, int, bool, type(None), dt.date, tuple):
-            return []
-        return [annotation.__name__]
-    return [repr(annotation)]
-
-
 @pytest.mark.parametrize("cls", _wire_models(), ids=lambda c: c.__name__)
-def test_every_wire_model_holds_only_what_the_direct_reading_knows(cls: type[WireModel]) -> None:
-    assert not cls.model_computed_fields
-    assert not cls.__pydantic_decorators__.field_serializers
-    assert not cls.__pydantic_decorators__.model_serializers
-    for name, info in cls.model_fields.items():
-        assert info.alias is None, name
-        assert info.serialization_alias is None, name
-        assert not info.exclude, name
-        annotation = (
-            Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-        )
-        assert _plain_types(annotation) == [], (cls.__name__, name)
+def test_every_wire_model_has_a_plan(cls: type[WireModel]) -> None:
+    """Each wire model is read directly (no silent fallback to the slower dump)."""
+    plan = plan_of(cls)
+    assert plan is not None
+    assert [name for name, _, _ in plan] == sorted(cls.model_fields)
 
 
-def test_the_rule_catches_what_it_must() -> None:
-    assert _plain_types(dt.datetime) == ["a datetime without Timestamp's serialiser"]
-    assert _plain_types(float | None) == ["float"]
-    assert _plain_types(Timestamp | None) == []
-    assert _plain_types(tuple[dict[str, int], ...]) == ["dict"]
-    assert _plain_types(typing.Literal["a", "b"]) == []
+def _plan_for(**fields: Any) -> Any:
+    cls = pydantic.create_model(  # type: ignore[call-overload]
+        "Probe", __base__=WireModel, __module__="pakn_sign.models.probe", **fields
+    )
+    return plan_of(cls)
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        float,
+        dt.datetime,  # pydantic writes "Z" for UTC; Timestamp's serialiser keeps "+00:00"
+        AwareDatetime,
+        dict[str, int],
+        tuple[tuple[str, ...], ...],
+        Annotated[str, PlainSerializer(str.upper)],
+        typing.Literal[1.5],
+    ],
+)
+def test_fields_the_direct_reading_cannot_write_leave_the_model_to_pydantic(
+    annotation: Any,
+) -> None:
+    assert _plan_for(x=(annotation, ...)) is None
+
+
+def test_plan_lists_the_types_validation_gives() -> None:
+    plan = _plan_for(at=(Timestamp | None, None), n=(int, 0), t=(tuple[str, ...], ()))
+    assert plan == (
+        ("at", frozenset({dt.datetime, type(None)}), frozenset()),
+        ("n", frozenset({int}), frozenset()),
+        ("t", frozenset({tuple}), frozenset({str})),
+    )
 
 
 @pytest.mark.parametrize("index", range(len(example_documents())))
@@ -115,5 +105,5 @@ def test_other_models_take_pydantics_dump() -> None:
 
     local = Local(at=dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
     assert canonical_json(local) == b'{"at":"2026-11-20T09:00:00Z"}'  # pydantic's form
-    assert _canonical._WIRE[Local] is None
+    assert plan_of(Local) is None
     assert _base.canonical_json is canonical_json

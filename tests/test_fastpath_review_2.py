@@ -1,13 +1,17 @@
 """Adversarial review 2 of the JAdES fast paths against their strict paths.
 
 1. ``json_proof.each_key_once`` (quote count) in ``jsoncodec.from_canonical_json``;
-2. ``_base.json_strings_clean`` and the ``_STRINGS_CLEAN`` flag that skips ``_clean_text``'s
+2. ``_base.json_strings_clean`` and the validation-context flag that skips ``_clean_text``'s
    screen;
 3. ``jws_parse._parse_written_layout`` (the JWS JSON layout read by its delimiters);
 4. ``_canonical.canonical_json`` (wire models read field by field).
 
-Each fast path must give the strict path's value or the strict path's error. Tests marked
-``xfail(strict=True)`` demonstrate a divergence found in this review (see their reasons).
+Each fast path must give the strict path's value or the strict path's error. The review found
+three divergences, each fixed since and kept here as a regression test: a validation started
+by a callback inside a flagged one skipped its screen (the flag was a ContextVar; it is now
+in the validation's own context), a one-shot ``understood`` iterable was used up by the layout
+path, and values validation would not give (``model_construct``, ``model_copy``) were written
+by their own type (the direct reading now checks each against its field's plan).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from pakn_sign.models import (
     Official,
     PdfLetter,
 )
-from pakn_sign.models._base import _FORBIDDEN, _STRINGS_CLEAN, canonical_json
+from pakn_sign.models._base import _FORBIDDEN, canonical_json
 from pakn_sign.models.document import try_validate_document_json
 from pakn_sign.models.sectors import DEFAULT_SECTORS, SectorRegistry
 from pakn_sign.models.settings import ValidationSettings
@@ -241,7 +245,7 @@ def test_attack_signed_payload_reads_as_the_strict_parse(
     assert strict[0] == ("ok" if name in ("pretty", "ascii_escaped") else "error")
 
 
-# == 2. json_strings_clean and the _STRINGS_CLEAN flag ================================
+# == 2. json_strings_clean and the clean-strings context flag =========================
 
 _REFUSED = [cp for cp in range(0x110000) if _FORBIDDEN.match(chr(cp))]
 _SHORT = {0x08: b"\\b", 0x0C: b"\\f", 0x0D: b"\\r", 0x0A: b"\\n", 0x09: b"\\t", 0x22: b'\\"'}
@@ -305,7 +309,8 @@ def test_attack_clean_flag_stays_inside_its_own_call() -> None:
     bad = good.replace(b'"kind":"answer"', b'"kind":"answer","zz":1')  # clean bytes, refused
     with pytest.raises(SchemaError):
         from_canonical_json(bad)
-    assert _STRINGS_CLEAN.get() is False
+    with pytest.raises(ValidationError, match="U\\+0085"):
+        Official(full_name="Trần\x85Bình", position="Vụ trưởng")
     stop = threading.Event()
     ran: list[int] = []
 
@@ -344,11 +349,6 @@ class _CallbackRegistry(SectorRegistry):
         return SectorRegistry.__contains__(self, code)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: _STRINGS_CLEAN spans the whole dynamic extent of the flagged validation, "
-    "so a validation nested in a user callback (here the sector registry) skips its screen",
-)
 def test_attack_validation_nested_in_a_callback_keeps_its_screen() -> None:
     registry = _CallbackRegistry(dict(DEFAULT_SECTORS.labels))
     petition = next(d for d in example_documents() if d.kind == "petition")
@@ -472,12 +472,6 @@ def test_attack_repeated_envelope_members_behind_the_layout() -> None:
     assert "duplicate" in str(outcome[3])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: the layout path consumes a one-shot `understood` iterable in check_header "
-    "for entry 0, then falls back (entry 1 has an unprotected header) and the full parse "
-    "sees it exhausted: a JWS the full parse accepts is refused",
-)
 def test_attack_one_shot_understood_iterable() -> None:
     h0 = b64url_encode(b'{"alg":"RS256","crit":["x"],"x":1}')
     h1 = b64url_encode(b'{"alg":"RS256"}')
@@ -668,11 +662,6 @@ def test_mistyped_values_the_two_readings_agree_on(case: str) -> None:
     assert _bytes_outcome(canonical_json, model) == _bytes_outcome(_pydantic_canonical, model)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: _plain_model trusts each value's own type, not the field's type; pydantic "
-    "serialises by the field's schema (see the case comments for the bytes)",
-)
 @pytest.mark.parametrize("case", sorted(_DIVERGENT))
 def test_attack_direct_reading_of_mistyped_values(case: str) -> None:
     model = _DIVERGENT[case]()

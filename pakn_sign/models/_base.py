@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from contextvars import ContextVar
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -56,9 +55,10 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
 # 0xC2 and U+FFFE/U+FFFF with 0xEF 0xBF. Text the screen flags goes to the regex.
 _NOT_CONTROL = bytes(b for b in range(256) if b in b"\t\n" or 0x20 <= b != 0x7F)
 _LINE_BREAKS = re.compile("\r\n?")
-# Set while pydantic validates JSON bytes that `json_strings_clean` passed: every string read
-# from them is free of that set already, so `_clean_text` skips its own screen.
-_STRINGS_CLEAN: ContextVar[bool] = ContextVar("pakn_strings_clean", default=False)
+# In the validation context of JSON bytes that `json_strings_clean` passed: every string read
+# from them is free of that set already, so `CleanText` skips its own screen. The context, not
+# a ContextVar: a validation a callback starts meanwhile has its own context and screens.
+STRINGS_CLEAN_KEY = "pakn_strings_clean"
 _SAFE_ESCAPES = frozenset(b'nt"\\/')
 
 
@@ -85,15 +85,11 @@ def json_strings_clean(data: bytes) -> bool:
     return True
 
 
-def validate_clean_json(validate: Any, data: bytes, context: Any) -> Any:
-    """``validate(data, context=context)`` with `_clean_text`'s screen settled by the bytes."""
-    if not json_strings_clean(data):
-        return validate(data, context=context)
-    token = _STRINGS_CLEAN.set(True)
-    try:
-        return validate(data, context=context)
-    finally:
-        _STRINGS_CLEAN.reset(token)
+def validate_clean_json(validate: Any, data: bytes, context: dict[str, Any] | None) -> Any:
+    """``validate(data, context=...)``, telling `CleanText` when the bytes settle its screen."""
+    if json_strings_clean(data):  # a new dict each time: validators may keep the context
+        context = {**context, STRINGS_CLEAN_KEY: True} if context else {STRINGS_CLEAN_KEY: True}
+    return validate(data, context=context)
 
 
 def _wire_schema(schema: dict[str, Any], cls: type[Any]) -> None:
@@ -136,7 +132,7 @@ def _may_be_forbidden(value: str) -> bool:
     )
 
 
-def _clean_text(value: str, *, single_line: bool) -> str:
+def _clean_text(value: str, *, single_line: bool, screened: bool = False) -> str:
     if "\r" in value:
         value = _LINE_BREAKS.sub("\n", value)
     value = unicodedata.normalize("NFC", value)
@@ -149,7 +145,7 @@ def _clean_text(value: str, *, single_line: bool) -> str:
         if not value:
             raise ValueError("expected non-blank text")
         return value
-    screen = not _STRINGS_CLEAN.get() and _may_be_forbidden(value)
+    screen = not screened and _may_be_forbidden(value)
     bad = _FORBIDDEN.search(value) if screen else None
     if bad is not None:
         raise ValueError(f"control or non-character U+{ord(bad.group()):04X} is not allowed")
@@ -190,8 +186,10 @@ class CleanText:
     def __init__(self, *, single_line: bool, max_length: int) -> None:
         self.max_length = max_length
 
-        def validate(value: str) -> str:
-            value = _clean_text(value, single_line=single_line)
+        def validate(value: str, info: core_schema.ValidationInfo) -> str:
+            context = info.context
+            screened = type(context) is dict and context.get(STRINGS_CLEAN_KEY) is True
+            value = _clean_text(value, single_line=single_line, screened=screened)
             if len(value) > max_length:
                 raise PydanticKnownError(
                     "too_long",
@@ -204,7 +202,7 @@ class CleanText:
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(self.validate, handler(source))
+        return core_schema.with_info_after_validator_function(self.validate, handler(source))
 
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler

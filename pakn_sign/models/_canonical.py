@@ -7,11 +7,11 @@ or JSON) the document later travels in. Our own choice; no VN standard.
 Two ways to the same bytes:
 
 - our wire models (``pakn_sign.models``) are read field by field into sorted plain values
-  (``_plain_model``): their fields hold only str, StrEnum, int, bool, None, date, datetime
-  (always the ``Timestamp`` type, serialised with ``isoformat``), tuples and other wire
-  models (tests hold every model to this and compare both ways on every kind);
-- any other model goes through pydantic's ``model_dump(mode="json")``, then the keys are
-  sorted (``_sorted_plain``).
+  (``_plain_model``), each value checked against its field's plan (``_canonical_plan``): the
+  exact types validation gives it. Datetimes are always ``Timestamp`` (``isoformat``), dates
+  and enums written as pydantic writes them;
+- anything else (other models, a value validation would not have given, a missing field)
+  goes through pydantic's ``model_dump(mode="json")``, then the keys are sorted.
 
 pydantic-core then writes the plain values; json.dumps takes whatever it cannot (floats,
 lone surrogates).
@@ -28,13 +28,15 @@ from typing import Any
 import pydantic_core
 from pydantic import BaseModel
 
+from ._canonical_plan import _PLANS, plan_of
+
 __all__ = ["canonical_json", "document_digest"]
 
 
 def canonical_json(model: BaseModel) -> bytes:
     """The canonical JSON bytes of a model: sorted keys, compact, UTF-8, no ASCII escapes."""
     try:
-        data = _plain_model(model) if _sorted_fields(type(model)) is not None else None
+        data = _plain_model(model)
     except _NotPlain:
         data = None
     if data is None:
@@ -69,53 +71,50 @@ class _NotPlain(Exception):
     """A value outside what the plain form holds: the other way decides."""
 
 
-_WIRE: dict[type[Any], tuple[str, ...] | None] = {}
-"""Per model class: its field names sorted if it is one of our wire models, else None."""
-
-
-def _sorted_fields(cls: type[Any]) -> tuple[str, ...] | None:
-    names = _WIRE.get(cls, ())
-    if names != ():
-        return names
-    from ._base import WireModel  # _base imports this module
-
-    ours = (
-        issubclass(cls, WireModel)
-        and cls.__module__.startswith("pakn_sign.models.")
-        and not cls.model_computed_fields
-    )
-    names = _WIRE[cls] = tuple(sorted(cls.model_fields)) if ours else None
-    return names
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _plain_model(model: BaseModel) -> dict[str, Any]:
     """A wire model as the sorted plain dict ``model_dump(mode="json")`` would sort to."""
-    names = _WIRE.get(type(model)) or _sorted_fields(type(model))
-    if names is None:
+    plan = _PLANS.get(type(model)) or plan_of(type(model))
+    if plan is None:
         raise _NotPlain
     values = model.__dict__
     out = {}
-    for name in names:
-        value = values[name]
-        t = type(value)
-        # Exact types inline: a call per scalar costs more than the test.
-        out[name] = value if t is str or t is int or value is None or t is bool else _plain(value)
+    try:
+        for name, allowed, items in plan:
+            value = values[name]  # KeyError: a field model_construct left out
+            t = type(value)
+            if t not in allowed:  # not what validation gives (model_construct, model_copy)
+                raise _NotPlain
+            # Exact scalar types inline: a call per scalar costs more than the test.
+            out[name] = value if t in _SCALARS else _plain(value, items)
+    except KeyError:
+        raise _NotPlain from None
     return out
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, items: frozenset[type[Any]]) -> Any:
     t = type(value)
     if t is dt.datetime or t is dt.date:
         return value.isoformat()  # Timestamp's serialiser; pydantic's for a date
-    if t is tuple or t is list:
-        return [v if type(v) is str else _plain(v) for v in value]
+    if t is tuple:
+        out = []
+        for item in value:
+            if type(item) not in items:
+                raise _NotPlain
+            out.append(item if type(item) is str else _plain(item, _NO_ITEMS))
+        return out
     if isinstance(value, enum.Enum):
-        return _plain(value.value)
+        return value.value  # the plan admits only str or int values
     if isinstance(value, BaseModel):
         return _plain_model(value)
-    if t is str or t is int or value is None or t is bool:
+    if t in _SCALARS:
         return value
     raise _NotPlain
+
+
+_NO_ITEMS: frozenset[type[Any]] = frozenset()
 
 
 _PLAIN_SCALARS = frozenset({str, int, bool, type(None)})

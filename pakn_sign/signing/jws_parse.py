@@ -287,6 +287,11 @@ def parse_jws(
         if not allow_compact:
             raise InvalidInput("expected the JWS JSON serialisation (an object)")
         return _parse_compact(raw, limits, understood, detached_payload)
+    # Read the name sets once: a caller's one-shot iterator must serve every signature.
+    if not isinstance(understood, (frozenset, set)):
+        understood = frozenset(understood)
+    if not isinstance(unprotected_allowed, (frozenset, set)):
+        unprotected_allowed = frozenset(unprotected_allowed)
     if detached_payload is None:
         fast = _parse_written_layout(raw, limits, understood, unprotected_allowed)
         if fast is not None:
