@@ -71,7 +71,11 @@ class _NotPlain(Exception):
     """A value outside what the plain form holds: the other way decides."""
 
 
-_SCALARS = frozenset({str, int, bool, type(None)})
+_SCALARS = frozenset({str, bool, type(None)})  # ints go through _plain's size check
+# json.dumps writes integers only up to sys.get_int_max_str_digits() digits and raises past
+# it; pydantic-core has no limit. Our fields are bounded far below; a bigger one takes
+# json.dumps, which decides (the same bytes or the same ValueError as the definition).
+_INT_LIMIT = 1 << 63
 
 
 def _plain_model(model: BaseModel) -> dict[str, Any]:
@@ -96,6 +100,10 @@ def _plain_model(model: BaseModel) -> dict[str, Any]:
 
 def _plain(value: Any, items: frozenset[type[Any]]) -> Any:
     t = type(value)
+    if t is int:
+        if -_INT_LIMIT <= value < _INT_LIMIT:
+            return value
+        raise _NotPlain
     if t is dt.datetime or t is dt.date:
         return value.isoformat()  # Timestamp's serialiser; pydantic's for a date
     if t is tuple:
@@ -117,7 +125,7 @@ def _plain(value: Any, items: frozenset[type[Any]]) -> Any:
 _NO_ITEMS: frozenset[type[Any]] = frozenset()
 
 
-_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+_PLAIN_SCALARS = frozenset({str, bool, type(None)})
 
 
 def _sorted_plain(value: Any) -> Any:
@@ -138,6 +146,6 @@ def _sorted_plain(value: Any) -> Any:
         return out
     if t is list:
         return [v if type(v) in _PLAIN_SCALARS else _sorted_plain(v) for v in value]
-    if t in _PLAIN_SCALARS:
+    if t in _PLAIN_SCALARS or (t is int and -_INT_LIMIT <= value < _INT_LIMIT):
         return value
     raise _NotPlain

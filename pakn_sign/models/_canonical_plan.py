@@ -8,13 +8,15 @@ int field, a datetime in a text or date field, a missing field) to pydantic's du
 
 A class has no plan (None) if a field's type is one the direct reading does not write as
 pydantic does: a float, a dict, a datetime without ``Timestamp``'s ``isoformat`` serialiser,
-any other serialiser, a tuple of tuples, or a model without a plan.
+any other serialiser (field, model or annotated), an alias or exclusion, a computed field, a
+tuple of tuples, or a model without a plan.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import threading
 import types
 import typing
 from typing import Annotated, Any
@@ -28,6 +30,8 @@ FieldPlan = tuple[str, frozenset[type[Any]], frozenset[type[Any]]]
 
 _NONE: frozenset[type[Any]] = frozenset()
 _PLANS: dict[type[Any], tuple[FieldPlan, ...] | None] = {}
+"""Only our own classes (a fixed set): a foreign class is never kept alive by this cache."""
+_LOCK = threading.RLock()  # one planner at a time: a half-made plan is never read as "none"
 
 
 def plan_of(cls: type[Any]) -> tuple[FieldPlan, ...] | None:
@@ -36,27 +40,38 @@ def plan_of(cls: type[Any]) -> tuple[FieldPlan, ...] | None:
         return _PLANS[cls]
     from ._base import WireModel, _iso  # _base imports the canonical writer, which imports us
 
-    _PLANS[cls] = None  # while in progress: a model that contains itself has no plan
-    if not (
-        issubclass(cls, WireModel)
-        and cls.__module__.startswith("pakn_sign.models.")
-        and not cls.model_computed_fields
-    ):
+    if not (issubclass(cls, WireModel) and cls.__module__.startswith("pakn_sign.models.")):
+        return None
+    with _LOCK:
+        if cls in _PLANS:
+            return _PLANS[cls]
+        _PLANS[cls] = None  # while in progress: a model that contains itself has no plan
+        _PLANS[cls] = plan = _plan(cls, _iso)
+        return plan
+
+
+def _plan(cls: Any, iso: Any) -> tuple[FieldPlan, ...] | None:
+    decorators = cls.__pydantic_decorators__
+    if cls.model_computed_fields or decorators.field_serializers or decorators.model_serializers:
         return None
     plan = []
     for name in sorted(cls.model_fields):
         info = cls.model_fields[name]
-        if info.alias is not None or info.serialization_alias is not None or info.exclude:
+        if (
+            info.alias is not None
+            or info.serialization_alias is not None
+            or info.exclude
+            or getattr(info, "exclude_if", None) is not None
+        ):
             return None
         annotation = (
             Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
         )
-        found = _types(annotation, _iso)
+        found = _types(annotation, iso)
         if found is None:
             return None
         plan.append((name, *found))
-    _PLANS[cls] = result = tuple(plan)
-    return result
+    return tuple(plan)
 
 
 def _types(annotation: Any, iso: Any) -> tuple[frozenset[type[Any]], frozenset[type[Any]]] | None:
