@@ -21,14 +21,19 @@ import enum
 import json
 import threading
 import unicodedata
-import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import PKI_NOW, example_documents
-from fastpath_helpers import doc_outcome, error_outcome
+from fastpath_helpers import (
+    bytes_outcome,
+    canonical_reference,
+    doc_outcome,
+    error_outcome,
+    string_leaves,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
@@ -156,17 +161,6 @@ def test_attack_forged_members_never_balance_the_quote_count(forgery: tuple[byte
     assert doc_outcome(from_canonical_json, raw) == doc_outcome(from_json, raw), raw[:200]
 
 
-def _string_leaves(node: Any, path: tuple[Any, ...] = ()) -> Any:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _string_leaves(value, (*path, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _string_leaves(value, (*path, i))
-    elif isinstance(node, str):
-        yield path, node
-
-
 def _set(node: Any, path: tuple[Any, ...], value: Any) -> None:
     for step in path[:-1]:
         node = node[step]
@@ -179,7 +173,7 @@ def test_attack_numbers_for_numeric_strings(index: int) -> None:
     spelled as a JSON number must not validate: it would be a text leaf without quotes."""
     obj = json.loads(to_json(example_documents()[index]))
     tried = 0
-    for path, text in _string_leaves(obj):
+    for path, text in string_leaves(obj):
         if not text.isdigit():
             continue
         for number in (int(text), float(text)):
@@ -284,7 +278,7 @@ def test_attack_every_refused_code_point_in_every_spelling(field: int) -> None:
         assert fast == doc_outcome(from_json, raw), spelling
         if fast[0] == "ok":
             accepted += 1
-            texts = [t for _, t in _string_leaves(json.loads(str(fast[2])))]
+            texts = [t for _, t in string_leaves(json.loads(str(fast[2])))]
             assert not any(_FORBIDDEN.search(t) for t in texts), spelling
     assert accepted >= 4  # the neighbours (NBSP, BOM, U+2028, \\n) and CR read as LF
 
@@ -491,25 +485,6 @@ def test_attack_one_shot_understood_iterable() -> None:
 # == 4. canonical_json ==================================================================
 
 
-def _pydantic_canonical(model: BaseModel) -> bytes:
-    """The definition the direct reading replaces (model_dump(mode=json), keys sorted)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pydantic warns about values of the wrong type
-        dumped = model.model_dump(mode="json")
-    return json.dumps(
-        dumped, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
-
-
-def _bytes_outcome(fn: Callable[[BaseModel], bytes], model: BaseModel) -> tuple[object, ...]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ("ok", fn(model))
-    except Exception as exc:  # what a caller sees: the class (messages differ by design)
-        return ("error", type(exc).__name__)
-
-
 class _Size(enum.IntEnum):
     SEVEN = 7
 
@@ -558,14 +533,14 @@ def test_attack_odd_values_write_pydantics_bytes(doc: Any, data: Any) -> None:
     datetimes, extreme dates, lists for tuples, StrEnum and IntEnum members in str fields,
     plain values in enum fields, IntEnum and big integers, control and noncharacters."""
     odd = _odd(doc, data.draw)
-    assert _bytes_outcome(canonical_json, odd) == _bytes_outcome(_pydantic_canonical, odd)
+    assert bytes_outcome(canonical_json, odd) == bytes_outcome(canonical_reference, odd)
 
 
 def test_every_code_point_is_written_as_pydantic_writes_it() -> None:
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     for text in (every, "a\ud800b"):  # a lone surrogate: both raise
         odd = answer().model_copy(update={"text": text})
-        assert _bytes_outcome(canonical_json, odd) == _bytes_outcome(_pydantic_canonical, odd)
+        assert bytes_outcome(canonical_json, odd) == bytes_outcome(canonical_reference, odd)
 
 
 def _deadline() -> Deadline:
@@ -659,10 +634,10 @@ def test_mistyped_values_the_two_readings_agree_on(case: str) -> None:
     """Values outside the field's type where both readings give the same bytes (or the
     same exception): the direct reading declines or writes what pydantic writes."""
     model = _AGREEING[case]()
-    assert _bytes_outcome(canonical_json, model) == _bytes_outcome(_pydantic_canonical, model)
+    assert bytes_outcome(canonical_json, model) == bytes_outcome(canonical_reference, model)
 
 
 @pytest.mark.parametrize("case", sorted(_DIVERGENT))
 def test_attack_direct_reading_of_mistyped_values(case: str) -> None:
     model = _DIVERGENT[case]()
-    assert _bytes_outcome(canonical_json, model) == _bytes_outcome(_pydantic_canonical, model)
+    assert bytes_outcome(canonical_json, model) == bytes_outcome(canonical_reference, model)

@@ -25,14 +25,13 @@ import enum
 import gc
 import json
 import threading
-import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 import pydantic
 import pytest
-from fastpath_helpers import doc_outcome, error_outcome
+from fastpath_helpers import bytes_outcome, canonical_reference, doc_outcome, error_outcome
 from pydantic import BaseModel, Field, ValidationError, field_serializer
 from xades_helpers import answer
 
@@ -58,26 +57,9 @@ from pakn_sign.signing.jws_parse import DEFAULT_UNPROTECTED, JWSLimits, parse_jw
 # == 1. canonical_json against its definition ==========================================
 
 
-def _reference(model: BaseModel) -> bytes:
-    """The definition: pydantic's JSON-mode dump, keys sorted, compact, UTF-8."""
-    dumped = model.__pydantic_serializer__.to_python(model, mode="json")
-    return json.dumps(
-        dumped, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
-
-
-def _outcome(fn: Callable[[BaseModel], bytes], model: BaseModel) -> tuple[object, ...]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pydantic warns about values of the wrong type
-            return ("ok", fn(model))
-    except Exception as exc:  # what a caller sees: the class
-        return ("error", type(exc).__name__)
-
-
 def _agree(model: BaseModel) -> tuple[object, ...]:
-    got = _outcome(canonical_json, model)
-    assert got == _outcome(_reference, model)
+    got = bytes_outcome(canonical_json, model)
+    assert got == bytes_outcome(canonical_reference, model)
     return got
 
 
@@ -305,7 +287,7 @@ def test_attack_first_use_from_many_threads_writes_the_same_bytes() -> None:
     """Plans computed concurrently from scratch: every thread gets the definition's bytes."""
     saved = dict(plan_module._PLANS)
     models = [answer(), _REF, _Probe(refs=(_REF,)), Official(full_name="A", position="B")]
-    expected = [_reference(m) for m in models]
+    expected = [canonical_reference(m) for m in models]
     errors: list[str] = []
     start = threading.Barrier(8)
 
@@ -354,7 +336,7 @@ def test_attack_first_use_race_leaves_no_class_unplanned(monkeypatch: pytest.Mon
         release.set()
         holder[0].join(10)
         other.join(10)
-        assert got == [_reference(answer())]  # the right bytes either way
+        assert got == [canonical_reference(answer())]  # the right bytes either way
         assert plan_module.plan_of(DocumentRef) is not None
         assert plan_module.plan_of(Answer) is not None  # Answer holds a DocumentRef
     finally:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import example_documents
-from fastpath_helpers import doc_outcome
+from fastpath_helpers import doc_outcome, string_leaves
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -147,17 +147,6 @@ def test_pretty_printed_payload_is_proven_too() -> None:
     assert _same(data)[0] == "ok"
 
 
-def _string_leaves(node: Any, path: tuple[Any, ...] = ()) -> Any:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _string_leaves(value, (*path, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _string_leaves(value, (*path, i))
-    elif isinstance(node, str):
-        yield path
-
-
 def _replaced(node: Any, path: tuple[Any, ...], value: Any) -> Any:
     if not path:
         return value
@@ -172,7 +161,7 @@ def test_premise_text_leaves_come_only_from_json_strings(index: int) -> None:
     array into a leaf held as text (str, enum, date, datetime), so such a leaf always had
     its two quotes in the input. ``null`` may only give None."""
     obj = json.loads(to_json(example_documents()[index]))
-    for path in _string_leaves(obj):
+    for path, _ in string_leaves(obj):
         for value in (0, 1700000000, True, {}, [], None):
             data = json.dumps(_replaced(obj, path, value), ensure_ascii=False).encode()
             doc = try_validate_document_json(data)

@@ -38,9 +38,11 @@ def plan_of(cls: type[Any]) -> tuple[FieldPlan, ...] | None:
     """The fields of ``cls`` in sorted order with their types, or None (pydantic decides)."""
     if cls in _PLANS:
         return _PLANS[cls]
+    if not cls.__module__.startswith("pakn_sign.models."):
+        return None  # a foreign model (uncached): one string test, no import
     from ._base import WireModel, _iso  # _base imports the canonical writer, which imports us
 
-    if not (issubclass(cls, WireModel) and cls.__module__.startswith("pakn_sign.models.")):
+    if not issubclass(cls, WireModel):
         return None
     with _LOCK:
         if cls in _PLANS:

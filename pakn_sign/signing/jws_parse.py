@@ -202,7 +202,7 @@ _ZERO_TAIL = {
 def _decode_protected(text: Any, limits: JWSLimits, where: str) -> tuple[str, dict[str, Any]]:
     if not isinstance(text, str) or not text:
         raise InvalidInput("the protected header is missing or empty", location=where)
-    if len(text) > (limits.max_header_bytes * 4) // 3 + 4:
+    if len(text) > _b64_size(limits.max_header_bytes):
         raise InvalidInput(
             f"protected header larger than {limits.max_header_bytes} bytes", location=where
         )
@@ -214,7 +214,7 @@ def _decode_protected(text: Any, limits: JWSLimits, where: str) -> tuple[str, di
 
 
 def _payload(b64: bool, segment: str, limits: JWSLimits) -> tuple[bytes, bytes]:
-    if len(segment) > (limits.max_payload_bytes * 4) // 3 + 4:
+    if len(segment) > _b64_size(limits.max_payload_bytes):
         raise InvalidInput(
             f"payload larger than {limits.max_payload_bytes} bytes", location="/payload"
         )
@@ -425,6 +425,7 @@ def _parse_written_layout(
 
 
 def _b64_size(decoded: int) -> int:
+    """The longest base64url text ``decoded`` bytes can need (a bound checked before decoding)."""
     return (decoded * 4) // 3 + 4
 
 
